@@ -1,0 +1,1 @@
+"""Rasa custom actions: thin adapters from the tracker to the ``townhall`` core and back."""

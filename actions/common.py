@@ -1,0 +1,59 @@
+"""What every action needs: run core code off the event loop, read the channel, a database."""
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from typing import Any, Callable, TypeVar
+
+from rasa_sdk import Tracker
+
+from townhall import db, schema
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+_schema_ready: set[str] = set()
+
+
+async def in_thread(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run blocking core code (SQL, Duckling) in a worker thread: actions never block the loop."""
+    return await asyncio.to_thread(functools.partial(fn, *args, **kwargs))
+
+
+def ensure_schema() -> None:
+    """Create or upgrade the schema once per process and database (idempotent)."""
+    from townhall import config
+
+    url = config.database_url()
+    if url not in _schema_ready:
+        schema.upgrade(url)
+        _schema_ready.add(url)
+
+
+async def in_unit_of_work(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run ``fn(session, *args, **kwargs)`` in one unit of work, in a worker thread."""
+
+    def work() -> T:
+        ensure_schema()
+        with db.unit_of_work() as session:
+            return fn(session, *args, **kwargs)
+
+    return await asyncio.to_thread(work)
+
+
+def channel_of(tracker: Tracker) -> str:
+    """The input channel of the latest message ("rest", "socketio", "facebook"...)."""
+    return (tracker.get_latest_input_channel() or "inconnu")[:32]
+
+
+def latest_text(tracker: Tracker) -> str:
+    return (tracker.latest_message or {}).get("text") or ""
+
+
+def entity_values(tracker: Tracker, entity: str) -> list[str]:
+    return [str(v) for v in tracker.get_latest_entity_values(entity) if v is not None]
+
+
+def first_entity(tracker: Tracker, entity: str) -> str | None:
+    values = entity_values(tracker, entity)
+    return values[0] if values else None

@@ -1,0 +1,90 @@
+"""Shared fixtures: a real database per test, on SQLite and on PostgreSQL.
+
+``db_url`` is parametrised over both engines. PostgreSQL (127.0.0.1:5432, user postgres,
+or ``TEST_POSTGRES_URL``) is required when ``CI`` is set; elsewhere its tests are skipped
+when the server is not reachable.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from townhall import db, schema
+
+POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def _postgres_available() -> bool:
+    try:
+        engine = create_engine(POSTGRES_ADMIN_URL, future=True, connect_args={"connect_timeout": 3})
+        with engine.connect():
+            pass
+        engine.dispose()
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    if not _postgres_available():
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is required in CI and is not reachable at " + POSTGRES_ADMIN_URL)
+        pytest.skip("PostgreSQL not reachable")
+    return POSTGRES_ADMIN_URL
+
+
+def _create_postgres_database(admin_url: str) -> tuple[str, str]:
+    name = f"townhall_test_{uuid.uuid4().hex[:10]}"
+    engine = create_engine(admin_url, future=True, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return admin_url.rsplit("/", 1)[0] + "/" + name, name
+
+
+def _drop_postgres_database(admin_url: str, name: str) -> None:
+    engine = create_engine(admin_url, future=True, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path, monkeypatch) -> str:
+    """A fresh, migrated database; DATABASE_URL points at it for the test's duration."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'townhall.db'}"
+        name = None
+    else:
+        admin = request.getfixturevalue("postgres_server")
+        url, name = _create_postgres_database(admin)
+    monkeypatch.setenv("DATABASE_URL", url)
+    schema.upgrade(url)
+    yield url
+    engine = db._engines.pop(url, None)
+    if engine is not None:
+        engine.dispose()
+    if name:
+        _drop_postgres_database(request.getfixturevalue("postgres_server"), name)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path, monkeypatch) -> str:
+    """SQLite only, for tests that do not depend on the engine."""
+    url = f"sqlite:///{tmp_path / 'townhall.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    schema.upgrade(url)
+    yield url
+    engine = db._engines.pop(url, None)
+    if engine is not None:
+        engine.dispose()
+
+
+@pytest.fixture
+def session(db_url):
+    with db.unit_of_work(db_url) as s:
+        yield s

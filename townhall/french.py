@@ -1,0 +1,49 @@
+"""How the assistant writes dates, times, phone numbers and lists in French."""
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+import phonenumbers
+from babel.dates import format_date
+
+from townhall import config
+
+
+def day(d: date) -> str:
+    """"mardi 3 décembre" (and the year when it is not the current one)."""
+    today = datetime.now(config.TIMEZONE).date()
+    pattern = "EEEE d MMMM" if d.year == today.year or (d - today).days < 120 else "EEEE d MMMM y"
+    text = format_date(d, pattern, locale="fr_FR")
+    return text.replace(" 1 ", " 1er ", 1)
+
+
+def clock(t: time) -> str:
+    """"14 h 30", "9 h"."""
+    return f"{t.hour} h {t.minute:02d}" if t.minute else f"{t.hour} h"
+
+
+def moment(dt: datetime) -> str:
+    """"mardi 3 décembre à 14 h 30", in the commune's time zone."""
+    local = dt.astimezone(config.TIMEZONE)
+    return f"{day(local.date())} à {clock(local.time())}"
+
+
+def phone(number: str | None) -> str:
+    """"01 23 45 67 89" for a French number, international format otherwise."""
+    if not number:
+        return ""
+    try:
+        parsed = phonenumbers.parse(number, "FR")
+    except phonenumbers.NumberParseException:
+        return number
+    if parsed.country_code == 33:
+        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def enumerate_fr(items: list[str]) -> str:
+    """"a, b et c"."""
+    items = [i for i in items if i]
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " et " + items[-1]

@@ -1,0 +1,50 @@
+"""The application's SQL schema, managed by Alembic (``migrations/``)."""
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from townhall import config
+from townhall.db import Base, get_engine
+
+# Every module that declares tables. Alembic's autogenerate and the tests import them all.
+MODEL_MODULES = (
+    "townhall.feedback",
+    "townhall.handoff",
+    "townhall.knowledge.models",
+    "townhall.booking.models",
+    "townhall.incidents.models",
+)
+MIGRATIONS_DIR = config.PROJECT_ROOT / "migrations"
+
+
+def load_models():
+    for name in MODEL_MODULES:
+        importlib.import_module(name)
+    return Base.metadata
+
+
+def alembic_config(url: str | None = None):
+    from alembic.config import Config
+
+    cfg = Config(str(config.PROJECT_ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", (url or config.database_url()).replace("%", "%%"))
+    return cfg
+
+
+def _has_migrations() -> bool:
+    return any(Path(MIGRATIONS_DIR, "versions").glob("*.py"))
+
+
+def upgrade(url: str | None = None) -> None:
+    """Bring the database at ``url`` (default: DATABASE_URL) to the latest schema."""
+    url = url or config.database_url()
+    load_models()
+    get_engine(url)  # creates the SQLite file's folder
+    if _has_migrations():
+        from alembic import command
+
+        command.upgrade(alembic_config(url), "head")
+    else:  # before the first migration is written
+        Base.metadata.create_all(get_engine(url))
