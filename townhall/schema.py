@@ -14,6 +14,8 @@ MODEL_MODULES = (
     "townhall.knowledge.models",
     "townhall.booking.models",
     "townhall.incidents.models",
+    "townhall.accounts",
+    "townhall.review.models",
 )
 MIGRATIONS_DIR = config.PROJECT_ROOT / "migrations"
 

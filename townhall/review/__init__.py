@@ -1,0 +1,1 @@
+"""Review of conversations by trainers: annotations, tags, exports."""
