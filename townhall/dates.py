@@ -134,8 +134,8 @@ def parse(text: str | None, now: datetime | None = None, allow_past: bool = Fals
 
 def parse_time(text: str | None) -> time | None:
     """A time of day typed alone: "14h30", "9h", "14:30", "à 10 heures"."""
-    folded = fold(text)
-    match = re.search(r"\b([01]?\d|2[0-3])\s*(?:h|:|heures?)\s*([0-5]\d)?\b", folded)
+    lowered = (text or "").lower()
+    match = re.search(r"\b([01]?\d|2[0-3])\s*(?:h|:|heures?)\s*([0-5]\d)?(?!\d)", lowered)
     if not match:
         return None
     return time(int(match.group(1)), int(match.group(2) or 0))

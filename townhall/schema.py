@@ -11,6 +11,7 @@ from townhall.db import Base, get_engine
 MODEL_MODULES = (
     "townhall.feedback",
     "townhall.handoff",
+    "townhall.privacy",
     "townhall.knowledge.models",
     "townhall.booking.models",
     "townhall.incidents.models",

@@ -1,0 +1,173 @@
+"""Dialogue core actions: hand-over to a person, feedback, fallback, erasure of a conversation."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import channel_of, first_entity, in_unit_of_work, latest_text
+from townhall import config, db, feedback, french, handoff, privacy
+
+logger = logging.getLogger(__name__)
+
+# The conversation's topic, guessed from the active form or the latest intents.
+TOPIC_OF_INTENT = {
+    "book_appointment": "booking", "cancel_appointment": "booking", "reschedule_appointment": "booking",
+    "ask_procedure": "procedure", "report_incident": "incident", "check_report_status": "incident",
+    "ask_waste_collection": "waste",
+}
+TOPIC_OF_FORM = {"booking_form": "booking", "incident_form": "incident"}
+
+
+def conversation_topic(tracker: Tracker) -> str | None:
+    loop = (tracker.active_loop or {}).get("name")
+    if loop in TOPIC_OF_FORM:
+        return TOPIC_OF_FORM[loop]
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+            if intent in TOPIC_OF_INTENT:
+                return TOPIC_OF_INTENT[intent]
+    return None
+
+
+def contact_message(card: Dict[str, Any]) -> str:
+    """French text of a service's contact card with its current opening state."""
+    lines = [f"Vous pouvez joindre {card['name']}"]
+    if card.get("phone"):
+        lines[0] += f" au {french.phone(card['phone'])}"
+    if card.get("email"):
+        lines[0] += f" ou par e-mail à {card['email']}" if card.get("phone") else f" par e-mail à {card['email']}"
+    lines[0] += "."
+    status = card.get("status")
+    if status is not None:
+        if status.is_open and status.closes_at:
+            lines.append(f"C'est ouvert en ce moment, jusqu'à {french.clock(status.closes_at.astimezone(config.TIMEZONE).time())}.")
+        elif not status.is_open:
+            closed = "C'est fermé en ce moment"
+            if status.reason:
+                closed += f" ({status.reason})"
+            if status.next_opening:
+                closed += f". Réouverture {french.moment(status.next_opening)}"
+            lines.append(closed + ".")
+    return " ".join(lines)
+
+
+def service_card(session, service: str, now: datetime) -> Dict[str, Any]:
+    """Name, phone, e-mail and opening state of a service (a canonical facility)."""
+    from townhall.knowledge import facilities, hours
+
+    facility = facilities.get(session, service) or facilities.get(session, handoff.DEFAULT_SERVICE)
+    if facility is None:
+        commune = config.commune()
+        return {"name": "l'accueil de la mairie", "phone": commune.main_phone, "email": commune.main_email}
+    try:
+        status = hours.status_at(session, facility.code, now)
+    except Exception:  # an hours problem must never hide the contact details
+        logger.exception("opening state unavailable for %s", facility.code)
+        status = None
+    return {"name": facility.name, "phone": facility.phone, "email": facility.email, "status": status}
+
+
+class ActionRequestHuman(Action):
+    """Gives the right service's contacts and opening state, and records a hand-over request."""
+
+    def name(self) -> Text:
+        return "action_request_human"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict]:
+        topic = conversation_topic(tracker)
+        service = handoff.service_for(topic, first_entity(tracker, "facility"))
+
+        def work(session):
+            card = service_card(session, service, datetime.now(config.TIMEZONE))
+            handoff.request(session, channel=channel_of(tracker), sender_id=tracker.sender_id, service=service,
+                            topic=topic, last_message=latest_text(tracker))
+            return card
+
+        try:
+            card = await in_unit_of_work(work)
+        except Exception:
+            logger.exception("hand-over request failed")
+            commune = config.commune()
+            card = {"name": "l'accueil de la mairie", "phone": commune.main_phone, "email": commune.main_email}
+        dispatcher.utter_message(text=contact_message(card))
+        dispatcher.utter_message(response="utter_handoff_recorded")
+        return []
+
+
+class ActionStoreFeedback(Action):
+    """Stores a remark, complaint or suggestion with its channel and time."""
+
+    def name(self) -> Text:
+        return "action_store_feedback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict]:
+        try:
+            await in_unit_of_work(feedback.record, latest_text(tracker), channel_of(tracker), tracker.sender_id)
+        except Exception:
+            logger.exception("feedback not stored")
+            dispatcher.utter_message(response="utter_service_unavailable")
+            return []
+        dispatcher.utter_message(response="utter_thank_feedback")
+        return []
+
+
+class ActionHandleFallback(Action):
+    """Two-stage fallback: first ask to rephrase, then (second miss in a row) offer a person."""
+
+    def name(self) -> Text:
+        return "action_handle_fallback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict]:
+        user_intents = [
+            ((e.get("parse_data") or {}).get("intent") or {}).get("name")
+            for e in tracker.events if e.get("event") == "user"
+        ]
+        if len(user_intents) >= 2 and user_intents[-2] == "nlu_fallback":
+            dispatcher.utter_message(response="utter_offer_human")
+        else:
+            dispatcher.utter_message(response="utter_ask_rephrase")
+        return []
+
+
+_background: set = set()
+
+
+async def _erase_later(sender_id: str) -> None:
+    await asyncio.sleep(privacy.ERASURE_DELAY.total_seconds() + 1)
+
+    def work():
+        with db.unit_of_work() as session:
+            return privacy.process_pending(session)
+
+    try:
+        await asyncio.to_thread(work)
+    except Exception:
+        logger.exception("erasure failed; it stays pending for the retention command")
+
+
+class ActionEraseConversation(Action):
+    """Erases the citizen's own conversation (and our rows linked to it) on request."""
+
+    def name(self) -> Text:
+        return "action_erase_conversation"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict]:
+        try:
+            await in_unit_of_work(privacy.request_erasure, tracker.sender_id)
+        except Exception:
+            logger.exception("erasure request not recorded")
+            dispatcher.utter_message(response="utter_service_unavailable")
+            return []
+        task = asyncio.get_running_loop().create_task(_erase_later(tracker.sender_id))
+        _background.add(task)
+        task.add_done_callback(_background.discard)
+        dispatcher.utter_message(response="utter_conversation_erased")
+        return [SlotSet("citizen_email", None), SlotSet("citizen_phone", None), SlotSet("citizen_name", None)]
+

@@ -1,0 +1,76 @@
+"""Personal data: erasure of a citizen's own conversation (RGPD, right to erasure).
+
+The conversation lives in Rasa's SQL tracker store. Rasa appends a conversation's new events
+after each message, counting what is already stored, so rows must not disappear while a
+message is being processed. An erasure is therefore recorded first (``ErasureRequest``) and
+carried out a few seconds later by :func:`process_pending`, which the action server runs in
+the background and the retention command runs too, so a restart loses no request.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy import Column, Integer, String, create_engine, delete, select, text
+from sqlalchemy.orm import Session
+
+from townhall import config
+from townhall.db import Base, UTCDateTime, utcnow
+from townhall.feedback import Feedback
+from townhall.handoff import HandoffRequest
+
+logger = logging.getLogger(__name__)
+ERASURE_DELAY = timedelta(seconds=5)
+
+
+class ErasureRequest(Base):
+    __tablename__ = "erasure_requests"
+
+    id = Column(Integer, primary_key=True)
+    sender_id = Column(String(255), nullable=False, index=True)
+    requested_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    done_at = Column(UTCDateTime, nullable=True)
+    events_deleted = Column(Integer, nullable=True)
+
+
+def request_erasure(session: Session, sender_id: str) -> ErasureRequest:
+    """Record the request and erase at once what belongs to us (feedback, hand-over requests)."""
+    session.execute(delete(Feedback).where(Feedback.sender_id == sender_id))
+    session.execute(delete(HandoffRequest).where(HandoffRequest.sender_id == sender_id))
+    erasure = ErasureRequest(sender_id=sender_id)
+    session.add(erasure)
+    session.flush()
+    return erasure
+
+
+def erase_tracker_events(tracker_url: str, sender_id: str, until_timestamp: float) -> int:
+    """Delete the conversation's events stored up to ``until_timestamp`` (epoch seconds)."""
+    engine = create_engine(tracker_url, future=True)
+    try:
+        with engine.begin() as conn:
+            exists = conn.dialect.has_table(conn, "events")
+            if not exists:
+                return 0
+            result = conn.execute(
+                text("DELETE FROM events WHERE sender_id = :sender AND timestamp <= :until"),
+                {"sender": sender_id, "until": until_timestamp},
+            )
+            return result.rowcount or 0
+    finally:
+        engine.dispose()
+
+
+def process_pending(session: Session, tracker_url: str | None = None, now=None) -> int:
+    """Carry out the erasure requests older than the delay; returns how many were done."""
+    now = now or utcnow()
+    tracker_url = tracker_url or config.tracker_database_url()
+    query = select(ErasureRequest).where(
+        ErasureRequest.done_at.is_(None), ErasureRequest.requested_at <= now - ERASURE_DELAY
+    )
+    done = 0
+    for erasure in session.execute(query).scalars():
+        erasure.events_deleted = erase_tracker_events(tracker_url, erasure.sender_id, now.timestamp())
+        erasure.done_at = now
+        done += 1
+        logger.info("conversation erased on request (%s events)", erasure.events_deleted)
+    return done

@@ -1,0 +1,325 @@
+"""Conversations as Rasa stored them, read from its SQL tracker store (read-only).
+
+Rasa 3.6's ``SQLTrackerStore`` keeps one row per event in ``events`` (id, sender_id,
+type_name, timestamp, intent_name, action_name, data as JSON). We only SELECT from it; the
+retention command (``townhall.retention``) is the only code that deletes rows there.
+
+A conversation is everything one ``sender_id`` said and heard: the widget and Messenger keep
+one sender per citizen, and Rasa's ``session_started`` events are shown as separators in the
+conversation view rather than splitting the inbox, so a trainer sees the whole exchange.
+"""
+from __future__ import annotations
+
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, create_engine, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from townhall import config
+from townhall.text import fold
+
+LOW_CONFIDENCE = 0.6
+FALLBACK_INTENTS = {"nlu_fallback"}
+FALLBACK_ACTIONS = {"action_default_fallback", "action_two_stage_fallback", "utter_default",
+                    "utter_ask_rephrase", "utter_please_rephrase"}
+HANDOFF_INTENTS = {"request_human"}
+
+_metadata = MetaData()
+events = Table(
+    "events", _metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sender_id", String(255)),
+    Column("type_name", String(255)),
+    Column("timestamp", Float),
+    Column("intent_name", String(255)),
+    Column("action_name", String(255)),
+    Column("data", Text),
+)
+
+_engines: dict[str, Engine] = {}
+_lock = threading.Lock()
+
+
+def engine(url: str | None = None) -> Engine:
+    """Our own engine on Rasa's database: no pragmas, nothing created."""
+    url = url or config.tracker_database_url()
+    with _lock:
+        if url not in _engines:
+            args = {"check_same_thread": False, "timeout": 30} if url.startswith("sqlite") else {}
+            _engines[url] = create_engine(url, future=True, connect_args=args)
+        return _engines[url]
+
+
+def dispose(url: str) -> None:
+    with _lock:
+        eng = _engines.pop(url, None)
+    if eng is not None:
+        eng.dispose()
+
+
+# --- masking of contacts (for trainers) -------------------------------------------------
+
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+PHONE = re.compile(r"(?<!\w)(?:\+33\s?|0)[1-9](?:[\s.-]?\d{2}){4}(?!\w)")
+
+
+def mask_contacts(text: str | None) -> str:
+    """Hide e-mail addresses and phone numbers, keeping the length so entity offsets stay valid."""
+    if not text:
+        return text or ""
+
+    def hide(match: re.Match) -> str:
+        return "".join(c if c in "@. " else "•" for c in match.group(0))
+
+    return PHONE.sub(hide, EMAIL.sub(hide, text))
+
+
+def mask_value(value):
+    if isinstance(value, str):
+        return mask_contacts(value)
+    if isinstance(value, list):
+        return [mask_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: mask_value(v) for k, v in value.items()}
+    return value
+
+
+# --- reading -----------------------------------------------------------------------------
+
+@dataclass
+class Message:
+    """One citizen message and what the NLU made of it."""
+
+    event_id: int
+    sender_id: str
+    timestamp: float
+    text: str
+    intent: str | None
+    confidence: float | None
+    alternatives: list[tuple[str, float]]
+    entities: list[dict]
+    channel: str | None
+    message_id: str | None
+
+    @property
+    def at(self) -> datetime:
+        return datetime.fromtimestamp(self.timestamp or 0, tz=timezone.utc)
+
+
+@dataclass
+class Turn:
+    """An item of the conversation view."""
+
+    kind: str  # user, bot, action, slot, loop, session
+    event_id: int
+    at: datetime
+    message: Message | None = None
+    text: str | None = None
+    name: str | None = None
+    value: object = None
+    buttons: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class Summary:
+    sender_id: str
+    started_at: datetime
+    last_at: datetime
+    channel: str | None
+    user_messages: int = 0
+    min_confidence: float | None = None
+    intents: set[str] = field(default_factory=set)
+    has_fallback: bool = False
+    has_handoff: bool = False
+    first_text: str = ""
+    search_text: str = ""
+
+
+def _data(row) -> dict:
+    try:
+        value = json.loads(row.data or "{}")
+        return value if isinstance(value, dict) else {}
+    except ValueError:
+        return {}
+
+
+def _at(ts: float | None) -> datetime:
+    return datetime.fromtimestamp(ts or 0, tz=timezone.utc)
+
+
+def _message(row, data: dict) -> Message:
+    parse = data.get("parse_data") or {}
+    intent = parse.get("intent") or {}
+    name = intent.get("name") or row.intent_name
+    ranking = [(r.get("name"), float(r.get("confidence") or 0)) for r in parse.get("intent_ranking") or []
+               if r.get("name") and r.get("name") != name]
+    entities = []
+    seen = set()
+    for e in parse.get("entities") or []:
+        if not isinstance(e, dict) or "start" not in e or "end" not in e:
+            continue
+        key = (e.get("start"), e.get("end"), e.get("entity"))
+        if key in seen:
+            continue
+        seen.add(key)
+        entities.append({"start": int(e["start"]), "end": int(e["end"]), "entity": e.get("entity"),
+                         "value": e.get("value"), "extractor": e.get("extractor")})
+    confidence = intent.get("confidence")
+    return Message(event_id=row.id, sender_id=row.sender_id, timestamp=row.timestamp or 0,
+                   text=data.get("text") or "", intent=name,
+                   confidence=float(confidence) if confidence is not None else None,
+                   alternatives=ranking[:3], entities=sorted(entities, key=lambda e: e["start"]),
+                   channel=data.get("input_channel"), message_id=data.get("message_id"))
+
+
+def _rows(url: str | None, query):
+    try:
+        with engine(url).connect() as conn:
+            return list(conn.execute(query))
+    except (OperationalError, ProgrammingError):  # Rasa has not created its table yet
+        return []
+
+
+def summaries(url: str | None = None) -> list[Summary]:
+    """One summary per conversation (sender), computed from the tracker store."""
+    query = (select(events.c.id, events.c.sender_id, events.c.type_name, events.c.timestamp,
+                    events.c.intent_name, events.c.action_name, events.c.data)
+             .where(events.c.type_name.in_(("user", "action", "session_started")))
+             .order_by(events.c.sender_id, events.c.id))
+    result: dict[str, Summary] = {}
+    for row in _rows(url, query):
+        summary = result.get(row.sender_id)
+        at = _at(row.timestamp)
+        if summary is None:
+            summary = result[row.sender_id] = Summary(row.sender_id, at, at, None)
+        summary.last_at = max(summary.last_at, at)
+        summary.started_at = min(summary.started_at, at)
+        if row.type_name == "action":
+            if row.action_name in FALLBACK_ACTIONS:
+                summary.has_fallback = True
+            if row.action_name and "handoff" in row.action_name:
+                summary.has_handoff = True
+            continue
+        if row.type_name != "user":
+            continue
+        message = _message(row, _data(row))
+        summary.user_messages += 1
+        summary.channel = summary.channel or message.channel
+        if message.intent:
+            summary.intents.add(message.intent)
+            summary.has_fallback |= message.intent in FALLBACK_INTENTS
+            summary.has_handoff |= message.intent in HANDOFF_INTENTS
+        if message.confidence is not None:
+            summary.min_confidence = (message.confidence if summary.min_confidence is None
+                                      else min(summary.min_confidence, message.confidence))
+        if not summary.first_text:
+            summary.first_text = message.text
+        summary.search_text += " " + fold(message.text)
+    return [s for s in result.values() if s.user_messages]
+
+
+@dataclass
+class InboxFilter:
+    start: date | None = None
+    end: date | None = None
+    channel: str | None = None
+    intent: str | None = None
+    low_confidence: bool = False
+    fallback: bool = False
+    handoff: bool = False
+    reviewed: str | None = None  # "yes", "no" or None
+    tag: str | None = None
+    query: str | None = None
+    sort: str = "newest"  # newest | confidence
+
+
+def inbox(url: str | None, flt: InboxFilter, reviewed: set[str], tags: dict[str, set[str]]) -> list[Summary]:
+    """Filter and sort conversations. ``reviewed`` and ``tags`` come from our own tables."""
+    items = summaries(url)
+    tz = config.TIMEZONE
+    if flt.start:
+        since = datetime.combine(flt.start, datetime.min.time(), tz)
+        items = [s for s in items if s.last_at >= since]
+    if flt.end:
+        until = datetime.combine(flt.end + timedelta(days=1), datetime.min.time(), tz)
+        items = [s for s in items if s.started_at < until]
+    if flt.channel:
+        items = [s for s in items if s.channel == flt.channel]
+    if flt.intent:
+        items = [s for s in items if flt.intent in s.intents]
+    if flt.low_confidence:
+        items = [s for s in items if s.min_confidence is not None and s.min_confidence < LOW_CONFIDENCE]
+    if flt.fallback:
+        items = [s for s in items if s.has_fallback]
+    if flt.handoff:
+        items = [s for s in items if s.has_handoff]
+    if flt.reviewed == "yes":
+        items = [s for s in items if s.sender_id in reviewed]
+    elif flt.reviewed == "no":
+        items = [s for s in items if s.sender_id not in reviewed]
+    if flt.tag:
+        items = [s for s in items if flt.tag in tags.get(s.sender_id, set())]
+    if flt.query and fold(flt.query):
+        words = fold(flt.query).split()
+        items = [s for s in items if all(w in s.search_text for w in words)]
+    if flt.sort == "confidence":
+        items.sort(key=lambda s: (s.min_confidence if s.min_confidence is not None else 1.0, -s.last_at.timestamp()))
+    else:
+        items.sort(key=lambda s: s.last_at, reverse=True)
+    return items
+
+
+def channels(url: str | None = None) -> list[str]:
+    return sorted({s.channel for s in summaries(url) if s.channel})
+
+
+def conversation(url: str | None, sender_id: str) -> list[Turn]:
+    """Every event worth showing of one conversation, in order."""
+    query = select(events).where(events.c.sender_id == sender_id).order_by(events.c.id)
+    turns: list[Turn] = []
+    for row in _rows(url, query):
+        data = _data(row)
+        at = _at(row.timestamp)
+        kind = row.type_name
+        if kind == "user":
+            turns.append(Turn("user", row.id, at, message=_message(row, data)))
+        elif kind == "bot":
+            buttons = (data.get("data") or {}).get("buttons") or []
+            turns.append(Turn("bot", row.id, at, text=data.get("text") or "", buttons=buttons))
+        elif kind == "action" and row.action_name not in ("action_listen", "action_session_start"):
+            turns.append(Turn("action", row.id, at, name=row.action_name))
+        elif kind == "slot" and data.get("name") not in ("requested_slot",):
+            turns.append(Turn("slot", row.id, at, name=data.get("name"), value=data.get("value")))
+        elif kind == "active_loop":
+            turns.append(Turn("loop", row.id, at, name=data.get("name")))
+        elif kind == "session_started":
+            turns.append(Turn("session", row.id, at))
+    return turns
+
+
+def user_message(url: str | None, sender_id: str, event_id: int) -> Message | None:
+    query = select(events).where(events.c.sender_id == sender_id, events.c.id == event_id,
+                                 events.c.type_name == "user")
+    rows = _rows(url, query)
+    return _message(rows[0], _data(rows[0])) if rows else None
+
+
+def final_slots(turns: list[Turn]) -> dict:
+    slots: dict = {}
+    for turn in turns:
+        if turn.kind == "slot":
+            slots[turn.name] = turn.value
+    return {k: v for k, v in slots.items() if v is not None}
+
+
+def active_form(turns: list[Turn]) -> str | None:
+    form = None
+    for turn in turns:
+        if turn.kind == "loop":
+            form = turn.name
+    return form
