@@ -1,20 +1,273 @@
-"""Staff authentication.
+"""Staff authentication: logins, roles, sessions, CSRF, and the account pages.
 
-For now, staff JSON routes accept a bearer token from ``STAFF_API_TOKEN``. The back-office
-issue replaces this with logins, roles and sessions; keep using ``require_staff`` as the
-dependency of every staff route.
+- ``require_staff``: the dependency of the staff JSON API (``/api/*``). It accepts a logged-in
+  session of an ``admin`` or ``agent`` (unsafe methods then need the ``X-CSRF-Token`` header),
+  or the bearer token ``STAFF_API_TOKEN``. Its value is the
+  acting person's name (a ``str``), with ``.role`` and ``.user_id`` attributes.
+- ``require_role("trainer", "admin")``: pages limited to some roles (sessions only).
+- ``verify_csrf``: every unsafe request of the back-office pages carries the session's token
+  (form field ``csrf_token`` or header ``X-CSRF-Token``).
+
+Sessions are signed cookies (Starlette's SessionMiddleware, HttpOnly, SameSite=Lax) keyed by
+``BACKOFFICE_SECRET_KEY``. Logins are rate-limited per username and address.
 """
 from __future__ import annotations
 
 import os
 import secrets
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import quote
 
-from fastapi import Header, HTTPException, status
+from fastapi import APIRouter, Depends, Form, HTTPException, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+
+from townhall import accounts, config, db, french
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+templates = Jinja2Templates(directory=str(TEMPLATES_DIR))  # autoescape on for .html
+STAFF_API_ROLES = ("admin", "agent")
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
-def require_staff(authorization: str | None = Header(default=None)) -> str:
+class StaffIdentity(str):
+    """The acting person's username; ``role`` and ``user_id`` tell who it is."""
+
+    role: str
+    user_id: int | None
+
+    def __new__(cls, username: str, role: str, user_id: int | None = None):
+        value = super().__new__(cls, username)
+        value.role = role
+        value.user_id = user_id
+        return value
+
+    @property
+    def masks_contacts(self) -> bool:
+        return self.role == "trainer"
+
+
+class LoginRequired(Exception):
+    """Raised by the dependencies; app.py turns it into a redirect (pages) or a 401 (API)."""
+
+
+class Forbidden(Exception):
+    """Logged in, but the role does not allow this page."""
+
+
+def _local(dt: datetime | None) -> str:
+    if dt is None:
+        return ""
+    local = dt.astimezone(config.TIMEZONE)
+    return f"{french.day(local.date())} à {french.clock(local.time())}"
+
+
+templates.env.filters["moment"] = _local
+templates.env.filters["day"] = lambda d: french.day(d) if d else ""
+templates.env.globals["commune"] = config.commune
+templates.env.globals["role_labels"] = accounts.ROLE_LABELS
+
+
+def session_user(request: Request) -> StaffIdentity | None:
+    """The logged-in, active user of this request (read from the database once per request)."""
+    if hasattr(request.state, "staff_user"):
+        return request.state.staff_user
+    user = None
+    uid = request.session.get("uid") if "session" in request.scope else None
+    if isinstance(uid, int):
+        with db.unit_of_work(request.app.state.database_url) as session:
+            row = session.get(accounts.User, uid)
+            if row is not None and row.active:
+                user = StaffIdentity(row.username, row.role, row.id)
+    request.state.staff_user = user
+    return user
+
+
+def _bearer(request: Request) -> StaffIdentity | None:
     expected = os.environ.get("STAFF_API_TOKEN")
-    given = (authorization or "").removeprefix("Bearer ").strip()
-    if not expected or not given or not secrets.compare_digest(given, expected):
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="Authentification requise.")
-    return "api-token"
+    header = request.headers.get("authorization") or ""
+    given = header[7:].strip() if header.lower().startswith("bearer ") else ""
+    if expected and given and secrets.compare_digest(given.encode(), expected.encode()):
+        return StaffIdentity("api-token", "agent")
+    return None
+
+
+def require_staff(request: Request) -> StaffIdentity:
+    """Staff JSON API: a session of an admin or agent, or the bearer token STAFF_API_TOKEN."""
+    token_user = _bearer(request)
+    if token_user is not None:
+        return token_user
+    user = session_user(request)
+    if user is None:
+        raise LoginRequired()
+    if user.role not in STAFF_API_ROLES:
+        raise Forbidden()
+    if request.method not in SAFE_METHODS:  # a browser session changing data: CSRF header required
+        expected = request.session.get("csrf")
+        given = request.headers.get("x-csrf-token") or ""
+        if not expected or not secrets.compare_digest(given.encode(), expected.encode()):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, detail="Jeton de sécurité (X-CSRF-Token) manquant.")
+    return user
+
+
+def require_role(*roles: str):
+    """A dependency accepting a logged-in user whose role is one of ``roles`` (admin always)."""
+    allowed = set(roles) | {"admin"}
+
+    def dependency(request: Request) -> StaffIdentity:
+        user = session_user(request)
+        if user is None:
+            raise LoginRequired()
+        if user.role not in allowed:
+            raise Forbidden()
+        return user
+
+    return dependency
+
+
+require_login = require_role("admin", "trainer", "agent")
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not token:
+        token = request.session["csrf"] = secrets.token_urlsafe(32)
+    return token
+
+
+async def verify_csrf(request: Request) -> None:
+    """Refuse unsafe requests that do not carry this session's CSRF token."""
+    if request.method in SAFE_METHODS:
+        return
+    expected = request.session.get("csrf")
+    given = request.headers.get("x-csrf-token")
+    if not given:
+        content_type = request.headers.get("content-type", "")
+        if "form" in content_type:
+            form = await request.form()
+            given = form.get("csrf_token")
+    if not expected or not isinstance(given, str) or not secrets.compare_digest(given, expected):
+        raise HTTPException(status.HTTP_403_FORBIDDEN,
+                            detail="Jeton de sécurité manquant ou expiré : rechargez la page et recommencez.")
+
+
+def render(request: Request, name: str, status_code: int = 200, **context) -> HTMLResponse:
+    user = session_user(request)
+    flash = request.session.pop("flash", None) if "session" in request.scope else None
+    context.update(request=request, user=user, csrf_token=csrf_token(request), flash=flash)
+    response = templates.TemplateResponse(request, name, context, status_code=status_code)
+    return response
+
+
+def flash(request: Request, message: str, kind: str = "info") -> None:
+    request.session["flash"] = {"message": message, "kind": kind}
+
+
+def redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=status.HTTP_303_SEE_OTHER)
+
+
+def landing_page(user: StaffIdentity) -> str:
+    return "/staff/appointments" if user.role == "agent" else "/review"
+
+
+def _safe_next(target: str | None) -> str | None:
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "inconnu"
+
+
+# --- routes ------------------------------------------------------------------------------
+
+router = APIRouter(dependencies=[Depends(verify_csrf)])
+
+
+@router.get("/", include_in_schema=False)
+def home(request: Request):
+    user = session_user(request)
+    return redirect(landing_page(user) if user else "/login")
+
+
+@router.get("/login", response_class=HTMLResponse, include_in_schema=False)
+def login_page(request: Request, next: str | None = None):
+    return render(request, "login.html", next=_safe_next(next) or "", error=None)
+
+
+@router.post("/login", include_in_schema=False)
+def login(request: Request, username: str = Form(""), password: str = Form(""), next: str = Form("")):
+    with db.unit_of_work(request.app.state.database_url) as session:
+        result = accounts.authenticate(session, username[:200], password[:1000], client_ip(request))
+        user = (StaffIdentity(result.user.username, result.user.role, result.user.id)
+                if result.user is not None else None)
+    if result.rate_limited:
+        return render(request, "login.html", status_code=429, next=_safe_next(next) or "",
+                      error="Trop de tentatives échouées. Patientez quinze minutes avant de réessayer.")
+    if user is None:
+        return render(request, "login.html", status_code=401, next=_safe_next(next) or "",
+                      error="Identifiant ou mot de passe incorrect.")
+    request.session.clear()  # a fresh session (and a fresh CSRF token) at each login
+    request.session["uid"] = user.user_id
+    request.session["csrf"] = secrets.token_urlsafe(32)
+    request.state.staff_user = user
+    return redirect(_safe_next(next) or landing_page(user))
+
+
+@router.post("/logout", include_in_schema=False)
+def logout(request: Request):
+    request.session.clear()
+    return redirect("/login")
+
+
+@router.get("/confidentialite", response_class=HTMLResponse, include_in_schema=False)
+def privacy(request: Request):
+    from townhall import retention
+
+    return render(request, "privacy.html", days=retention.default_days())
+
+
+@router.get("/privacy", include_in_schema=False)
+def privacy_alias():
+    return redirect("/confidentialite")
+
+
+@router.get("/users", response_class=HTMLResponse, include_in_schema=False)
+def users_page(request: Request, user: StaffIdentity = Depends(require_role("admin"))):
+    with db.unit_of_work(request.app.state.database_url) as session:
+        users = accounts.all_users(session)
+    return render(request, "users.html", users=users, roles=accounts.ROLES, error=None)
+
+
+@router.post("/users", include_in_schema=False)
+def create_user(request: Request, username: str = Form(""), password: str = Form(""), role: str = Form(""),
+                user: StaffIdentity = Depends(require_role("admin"))):
+    try:
+        with db.unit_of_work(request.app.state.database_url) as session:
+            accounts.create_user(session, username, password, role)
+    except accounts.AccountError as exc:
+        with db.unit_of_work(request.app.state.database_url) as session:
+            users = accounts.all_users(session)
+        return render(request, "users.html", status_code=400, users=users, roles=accounts.ROLES, error=str(exc))
+    flash(request, f"Le compte {accounts.normalise_username(username)} a été créé.")
+    return redirect("/users")
+
+
+@router.post("/users/{user_id}/active", include_in_schema=False)
+def set_user_active(request: Request, user_id: int, active: str = Form("0"),
+                    user: StaffIdentity = Depends(require_role("admin"))):
+    if user_id == user.user_id:
+        flash(request, "Vous ne pouvez pas désactiver votre propre compte.", "error")
+        return redirect("/users")
+    with db.unit_of_work(request.app.state.database_url) as session:
+        accounts.set_active(session, user_id, active == "1")
+    flash(request, "Le compte a été mis à jour.")
+    return redirect("/users")
+
+
+def login_url(request: Request) -> str:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return "/login?next=" + quote(target, safe="")

@@ -50,6 +50,7 @@ MORE_CHOICES_TITLE = "Autres choix"
 MORE_CHOICES_PREFIX = "__autres_choix__:"
 MORE_LINKS_TEXT = "Autres liens :"
 PAGES_KEPT = 1000
+SHARE_LOCATION = "/share_location"
 
 
 def _env(name: str) -> str:
@@ -169,6 +170,9 @@ class FacebookOutput(MessengerBot):
     async def send_text_with_buttons(
         self, recipient_id: Text, text: Text, buttons: List[Dict[str, Any]], **kwargs: Any
     ) -> None:
+        # "/share_location" buttons are for the web widget (navigator.geolocation); Messenger
+        # citizens send a location attachment instead, which the channel maps the same way.
+        buttons = [b for b in buttons if not str(b.get("payload", "")).startswith(SHARE_LOCATION)]
         links = [button for button in buttons if _is_link(button)]
         choices = [button for button in buttons if not _is_link(button)]
         if links:
@@ -372,8 +376,12 @@ class FacebookChannel(FacebookInput):
         metadata: Optional[Dict[str, Any]] = None,
     ) -> None:
         """Handles every entry and every messaging item of a (batched) webhook."""
-        for entry in payload.get("entry") or []:
-            for item in (entry or {}).get("messaging") or []:
+        entries = payload.get("entry")
+        for entry in entries if isinstance(entries, list) else []:
+            items = entry.get("messaging") if isinstance(entry, dict) else None
+            for item in items if isinstance(items, list) else []:
+                if not isinstance(item, dict):
+                    continue
                 try:
                     await self._handle_item(item, on_new_message, metadata)
                 except Exception:  # one bad item must not lose the others
@@ -445,9 +453,9 @@ class FacebookChannel(FacebookInput):
                 return None
             return inform_payload(incident_latitude=latitude, incident_longitude=longitude)
         url = payload.get("url")
-        if not url:
-            return None
-        if kind == "image" and not payload.get("sticker_id"):
+        if not url or payload.get("sticker_id"):
+            return None  # stickers (the "like" thumb...) carry nothing the bot can use
+        if kind == "image":
             return inform_payload(incident_photo=url)
         # audio, video, file: the link, as Rasa's own channel does.
         return str(url)

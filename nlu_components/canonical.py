@@ -56,17 +56,24 @@ GAZETTEER_INTENTS: Dict[str, List[str]] = {
 
 # Variants too ambiguous to be trusted without DIET (first names, everyday words).
 GAZETTEER_EXCLUDE = {
-    "marie", "maire", "mairi", "police", "la police", "trou", "fuite", "banc", "bancs", "arbre", "borne",
-    "branche", "branches", "eau", "tag", "tags", "haie", "carton", "papiers", "meubles", "canape",
-    "matelas", "bassin", "recenser", "marier", "fissure", "ordure", "ordures", "dechet", "passage pieton",
-    "passe", "recyclage", "decharge", "panneau", "tri", "plastique", "bouteilles", "tonte", "gazon",
-    "racines", "pelouse", "barriere", "feu rouge", "vieux meubles", "pacse", "pacser",
+    "marie", "maire", "mairi", "police", "la police", "trou", "borne", "eau", "papiers", "bassin",
+    "recenser", "marier", "fissure", "dechet", "passage pieton", "passe", "recyclage", "decharge", "tri",
+    "racines", "pelouse", "barriere", "feu rouge", "pacse", "pacser", "fuite",
 }
+
+# Everyday words that DIET sometimes tags alone: never map them through prefixes or typos.
+GENERIC_WORDS = {"panne", "en panne", "casse", "cassee", "abime", "abimee", "bouche", "deborde", "sale",
+                 "mari", "pass", "carte", "acte", "extrait", "copie", "service", "centre", "rue", "place"}
 
 ARTICLES = {"le", "la", "les", "l", "un", "une", "des", "du", "de", "d", "au", "aux", "mon", "ma", "mes",
             "votre", "vos", "notre", "nos", "ce", "cette", "a", "pour", "en"}
 
 FREE_TEXT_REGEX_ENTITIES = {"reference", "email", "phone"}
+
+# Words that may surround a bare answer ("c'est RDV-7K3F9Q", "mon numéro : 06 ...").
+BARE_FILLERS = {"c", "est", "ce", "voici", "voila", "mon", "ma", "le", "la", "l", "numero", "num", "tel",
+                "telephone", "mail", "email", "e", "adresse", "ref", "reference", "de", "du", "portable",
+                "merci", "svp", "stp", "oui", "et", "moi", "mes", "mon"}
 
 
 def fold_char(char: str) -> str:
@@ -107,6 +114,9 @@ class CanonicalEntityMapper(GraphComponent, EntityExtractorMixin):
             "gazetteer": True,
             "gazetteer_fuzzy_threshold": 88,
             "gazetteer_intents": GAZETTEER_INTENTS,
+            # A message made only of a reference, an e-mail or a phone number is a bare answer.
+            "bare_answer_entities": ["reference", "email", "phone"],
+            "bare_answer_intent": "inform",
         }
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
@@ -194,14 +204,16 @@ class CanonicalEntityMapper(GraphComponent, EntityExtractorMixin):
             if candidate in mapping:
                 return mapping[candidate]
         bare = strip_articles(key)
+        if bare in GENERIC_WORDS:
+            return None
         # A known variant inside a longer span ("la piscine municipale de la ville").
         padded = f" {bare} "
         inside = [k for k in mapping if len(k) >= 3 and f" {k} " in padded]
         if inside:
             return mapping[max(inside, key=len)]
         # A truncated word ("la médiath", "biblio").
-        if len(bare) >= 4:
-            prefixed = {mapping[k] for k in mapping if k.startswith(bare)}
+        if len(bare) >= 5:
+            prefixed = {mapping[k] for k in mapping if k.startswith(bare) and len(bare) >= 0.6 * len(k.split()[0])}
             if len(prefixed) == 1:
                 return prefixed.pop()
         if len(bare) >= 4:
@@ -218,11 +230,14 @@ class CanonicalEntityMapper(GraphComponent, EntityExtractorMixin):
 
     def process_message(self, message: Message) -> None:
         text = message.get(TEXT) or ""
+        folded_text = fold_aligned(text)
         entities = [dict(e) for e in message.get(ENTITIES, []) or []]
         kept: List[Dict[str, Any]] = []
         for ent in entities:
             name = ent.get("entity")
             if name in CANONICAL:
+                if "start" in ent and "end" in ent:
+                    ent["end"] = self._extend(name, folded_text, ent["start"], ent["end"])
                 span = text[ent["start"]:ent["end"]] if "start" in ent and "end" in ent else str(ent.get("value"))
                 value = self.canonical(name, span)
                 if value is None and str(ent.get("value")) in CANONICAL[name]:
@@ -235,7 +250,48 @@ class CanonicalEntityMapper(GraphComponent, EntityExtractorMixin):
             kept.append(ent)
         if self._config["gazetteer"]:
             kept.extend(self._gazetteer_entities(text, message, kept))
-        message.set(ENTITIES, self._deduplicate(kept), add_to_output=True)
+        kept = self._deduplicate(kept)
+        message.set(ENTITIES, kept, add_to_output=True)
+        self._bare_answer(message, text, kept)
+
+    def _bare_answer(self, message: Message, text: str, entities: List[Dict[str, Any]]) -> None:
+        """Set the bare-answer intent when nothing but a reference/e-mail/phone was typed."""
+        intent_name = self._config.get("bare_answer_intent")
+        names = set(self._config.get("bare_answer_entities") or [])
+        spans = [e for e in entities if e.get("entity") in names and "start" in e]
+        if not intent_name or not spans:
+            return
+        rest = text
+        for ent in spans:
+            rest = rest[:ent["start"]] + " " * (ent["end"] - ent["start"]) + rest[ent["end"]:]
+        words = [w for w in fold(rest).split() if w not in BARE_FILLERS]
+        if words:
+            return
+        intent = dict(message.get(INTENT) or {})
+        confidence = 0.95
+        if intent.get("name") == intent_name and float(intent.get("confidence") or 0.0) >= confidence:
+            return
+        others = [dict(r) for r in message.get("intent_ranking") or [] if r.get("name") != intent_name]
+        total = sum(float(r.get("confidence") or 0.0) for r in others)
+        for r in others:  # the other intents share what is left, in their original order
+            r["confidence"] = (1 - confidence) * float(r.get("confidence") or 0.0) / total if total else 0.0
+        message.set(INTENT, {"name": intent_name, "confidence": confidence}, add_to_output=True)
+        message.set("intent_ranking", [{"name": intent_name, "confidence": confidence}] + others,
+                    add_to_output=True)
+
+    def _extend(self, entity: str, folded_text: str, start: int, end: int) -> int:
+        """End of the longest known variant starting where DIET's span starts, if longer than it.
+
+        DIET sometimes stops early ("extrait d'acte" of "extrait d'acte de décès").
+        """
+        best = end
+        for pattern, key in self._gazetteer.get(entity, []):
+            if len(key) <= best - start:
+                break  # keys are sorted longest first
+            match = pattern.match(folded_text, start)
+            if match:
+                return match.end()
+        return best
 
     def _gazetteer_entities(self, text: str, message: Message,
                             found: List[Dict[str, Any]]) -> List[Dict[str, Any]]:

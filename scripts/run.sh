@@ -14,10 +14,23 @@ if [ -z "${RASA_AUTH_TOKEN:-}" ]; then
   echo "RASA_AUTH_TOKEN not set: development token written to var/dev-rasa-token"
 fi
 export RASA_AUTH_TOKEN
+if [ -z "${BACKOFFICE_SECRET_KEY:-}" ]; then
+  [ -s var/dev-backoffice-secret ] || .venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))' > var/dev-backoffice-secret
+  BACKOFFICE_SECRET_KEY=$(cat var/dev-backoffice-secret)
+fi
+export BACKOFFICE_SECRET_KEY
 export RASA_PORT=${RASA_PORT:-5005} ACTIONS_PORT=${ACTIONS_PORT:-5055} BACKOFFICE_PORT=${BACKOFFICE_PORT:-8000}
 export SQLALCHEMY_SILENCE_UBER_WARNING=1 TF_CPP_MIN_LOG_LEVEL=2
 
+# DATABASE_URL on PostgreSQL (and REDIS_URL) switch to the production set-up.
+eval "$(.venv/bin/python scripts/production_env.py)"
+
 .venv/bin/python -m townhall.demo
+# A first administrator for the back office, created once; its password is kept in var/.
+if [ ! -s var/dev-admin-password ]; then
+  .venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(12))' > var/dev-admin-password
+fi
+.venv/bin/python -m backoffice.users create --username admin --role admin --password-stdin --if-missing < var/dev-admin-password
 scripts/train.sh
 
 ENDPOINTS=${RASA_ENDPOINTS:-endpoints.yml}
@@ -32,11 +45,12 @@ trap stop INT TERM EXIT
 
 .venv/bin/rasa run actions --actions actions -p "$ACTIONS_PORT" &
 pids+=($!)
-.venv/bin/uvicorn --factory backoffice.app:create_app --host 127.0.0.1 --port "$BACKOFFICE_PORT" &
+.venv/bin/uvicorn --factory backoffice.app:create_app --ws none --host 127.0.0.1 --port "$BACKOFFICE_PORT" &
 pids+=($!)
 .venv/bin/rasa run --enable-api --auth-token "$RASA_AUTH_TOKEN" --cors "*" -p "$RASA_PORT" \
   --credentials credentials.yml --endpoints "$ENDPOINTS" -m models &
 pids+=($!)
 
+echo "Back office : http://localhost:$BACKOFFICE_PORT/login (identifiant admin, mot de passe dans var/dev-admin-password)"
 echo "Rasa : http://localhost:$RASA_PORT  actions : http://localhost:$ACTIONS_PORT/health  back office : http://localhost:$BACKOFFICE_PORT (démo : /demo). Ctrl-C pour tout arrêter."
 wait -n "${pids[@]}"

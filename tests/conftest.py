@@ -37,13 +37,25 @@ def postgres_server() -> str:
     return POSTGRES_ADMIN_URL
 
 
-def _create_postgres_database(admin_url: str) -> tuple[str, str]:
+def _create_postgres_database(admin_url: str, template: str | None = None) -> tuple[str, str]:
     name = f"townhall_test_{uuid.uuid4().hex[:10]}"
     engine = create_engine(admin_url, future=True, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
     engine.dispose()
     return admin_url.rsplit("/", 1)[0] + "/" + name, name
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_server):
+    """A migrated database that each test's database is copied from (much faster than migrating)."""
+    url, name = _create_postgres_database(postgres_server)
+    schema.upgrade(url)
+    engine = db._engines.pop(url, None)
+    if engine is not None:
+        engine.dispose()
+    yield name
+    _drop_postgres_database(postgres_server, name)
 
 
 def _drop_postgres_database(admin_url: str, name: str) -> None:
@@ -61,9 +73,10 @@ def db_url(request, tmp_path, monkeypatch) -> str:
         name = None
     else:
         admin = request.getfixturevalue("postgres_server")
-        url, name = _create_postgres_database(admin)
+        url, name = _create_postgres_database(admin, request.getfixturevalue("postgres_template"))
     monkeypatch.setenv("DATABASE_URL", url)
-    schema.upgrade(url)
+    if name is None:
+        schema.upgrade(url)
     yield url
     engine = db._engines.pop(url, None)
     if engine is not None:

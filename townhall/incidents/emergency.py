@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rapidfuzz import fuzz
+from rapidfuzz.distance import DamerauLevenshtein
 
 from townhall.text import fold
 
@@ -29,52 +29,51 @@ class Emergency:
     message: str  # French, for the citizen
 
 
+_NOT_FILED = "Je n'enregistre pas de signalement pour cela."
 _MESSAGES = {
     GAS: Emergency(
         GAS,
         ("112", "18"),
         "Une odeur ou une fuite de gaz est une urgence. Éloignez-vous, n'allumez rien, ne touchez à "
         "aucun interrupteur et appelez tout de suite le 112 ou les pompiers au 18. "
-        "Urgence gaz (GRDF) : 0 800 47 33 33. Je n'enregistre pas de signalement pour cela.",
+        "Urgence gaz (GRDF) : 0 800 47 33 33. " + _NOT_FILED,
     ),
     POWER_LINE: Emergency(
         POWER_LINE,
         ("112", "18"),
         "Un câble électrique tombé est dangereux. Ne vous en approchez pas et éloignez les autres. "
-        "Appelez tout de suite le 112 ou les pompiers au 18. Je n'enregistre pas de signalement pour cela.",
+        "Appelez tout de suite le 112 ou les pompiers au 18. " + _NOT_FILED,
     ),
     FLOODED_HOME: Emergency(
         FLOODED_HOME,
         ("18", "112"),
         "Un logement inondé est une urgence. Coupez l'électricité si vous pouvez le faire sans risque "
-        "et appelez les pompiers au 18 ou le 112. Je n'enregistre pas de signalement pour cela.",
+        "et appelez les pompiers au 18 ou le 112. " + _NOT_FILED,
     ),
     INJURED: Emergency(
         INJURED,
         ("15", "112"),
         "Une personne est blessée : appelez tout de suite le SAMU au 15 ou le 112. "
-        "Restez auprès d'elle si vous le pouvez sans danger. Je n'enregistre pas de signalement pour cela.",
+        "Restez auprès d'elle si vous le pouvez sans danger. " + _NOT_FILED,
     ),
     FIRE: Emergency(
         FIRE,
         ("18", "112"),
-        "Un incendie est une urgence : appelez tout de suite les pompiers au 18 ou le 112. "
-        "Je n'enregistre pas de signalement pour cela.",
+        "Un incendie est une urgence : appelez tout de suite les pompiers au 18 ou le 112. " + _NOT_FILED,
     ),
     VIOLENCE: Emergency(
         VIOLENCE,
         ("17", "112"),
-        "En cas d'agression ou de danger immédiat, appelez tout de suite la police au 17 ou le 112. "
-        "Je n'enregistre pas de signalement pour cela.",
+        "En cas d'agression ou de danger immédiat, appelez tout de suite la police au 17 ou le 112. " + _NOT_FILED,
     ),
 }
 
-# Words whose typos we repair before matching (target word: minimum similarity).
+# Distinctive words whose typos we repair before matching (one edit, two from 8 letters on).
 _VOCABULARY = (
     "odeur",
     "electrique",
+    "electriques",
     "electricite",
-    "cable",
     "inondation",
     "inonde",
     "inondee",
@@ -83,13 +82,9 @@ _VOCABULARY = (
     "blesses",
     "blessure",
     "incendie",
-    "saigne",
     "inconscient",
     "inconsciente",
     "agression",
-    "maison",
-    "appartement",
-    "logement",
 )
 
 _HOME = r"(maison|appartement|appart|logement|cave|sous sol|salon|cuisine|chambre|garage|chez (moi|nous|lui|elle|mes|ma|mon))"
@@ -101,14 +96,14 @@ _PATTERNS: tuple[tuple[str, re.Pattern], ...] = tuple(
         (GAS, r"\b(conduite|canalisation|compteur) de ga[zs]\b"),
         (
             POWER_LINE,
-            r"\b(cable|cables|fil|fils|ligne|lignes)( electriques?| haute tension| edf| enedis)\b.{0,40}"
+            r"\b(cable|cables|fil|fils|ligne|lignes)( electri[a-z]*| haute tension| edf| enedis)\b.{0,40}"
             r"\b(tombe|tombes|tombee|tombees|par terre|au sol|arrache|arraches|arrachee|pend|pendent|dénude|denude|sectionne|casse|cassee)",
         ),
         (
             POWER_LINE,
-            r"\b(tombe|tombes|tombee|tombees|arrache|arrachee)\b.{0,20}\b(cable|fil|ligne)s? electriques?\b",
+            r"\b(tombe|tombes|tombee|tombees|arrache|arrachee)\b.{0,20}\b(cable|fil|ligne)s? electri[a-z]*\b",
         ),
-        (POWER_LINE, r"\b(poteau|pylone) electrique\b.{0,30}\b(tombe|couche|casse)"),
+        (POWER_LINE, r"\b(poteau|pylone) electri[a-z]*.{0,30}\b(tombe|couche|casse)"),
         (FLOODED_HOME, rf"\b(inonde|inondee|inondes|inondees|inondation)\b.{{0,40}}{_HOME}"),
         (FLOODED_HOME, rf"{_HOME}.{{0,40}}\b(inonde|inondee|inondes|inondees|inondation|sous l eau|prend l eau|l eau monte)\b"),
         (FLOODED_HOME, rf"\b(l eau|eau) (monte|rentre|entre)\b.{{0,30}}{_HOME}"),
@@ -126,8 +121,9 @@ def _normalise(text: str) -> str:
     repaired = []
     for word in words:
         if len(word) >= 5 and word not in _VOCABULARY:
-            best = max(_VOCABULARY, key=lambda target: fuzz.ratio(word, target))
-            if fuzz.ratio(word, best) >= 86:
+            allowed = 2 if len(word) >= 8 else 1
+            best = min(_VOCABULARY, key=lambda target: DamerauLevenshtein.distance(word, target))
+            if DamerauLevenshtein.distance(word, best) <= allowed:
                 word = best
         repaired.append(word)
     return " ".join(repaired)

@@ -142,7 +142,8 @@ def guess(text: str | None) -> str | None:
             key = " ".join(key_words)
             found = f" {key} " in padded
             if not found and len(key_words) == 1 and len(key) >= 5:
-                found = any(len(w) >= 4 and fuzz.ratio(w, key) >= 85 for w in words)
+                threshold = 80 if len(key) >= 8 else 86
+                found = any(len(w) >= 4 and fuzz.ratio(w, key) >= threshold for w in words)
             if found and (best is None or len(key) > best[0]):
                 best = (len(key), service.code)
     return best[1] if best else None

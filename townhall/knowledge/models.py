@@ -40,6 +40,8 @@ class Facility(Base):
 
     code = Column(String(40), primary_key=True)
     name = Column(String(200), nullable=False)
+    short_name = Column(String(100), nullable=False)  # "la piscine", with its article, for sentences
+    gender = Column(String(2), nullable=False, default="f")  # f, m, fp, mp: agreement of "ouverte"
     address = Column(String(300), nullable=False)
     latitude = Column(Float, nullable=False)
     longitude = Column(Float, nullable=False)
@@ -53,6 +55,7 @@ class Facility(Base):
 
     __table_args__ = (
         CheckConstraint("latitude BETWEEN -90 AND 90 AND longitude BETWEEN -180 AND 180", name="position"),
+        CheckConstraint("gender IN ('f', 'm', 'fp', 'mp')", name="gender"),
     )
 
 

@@ -56,6 +56,10 @@ def normalise(text: str | None) -> str:
     words = folded.split()
     if words and words[0] in STREET_TYPES:
         words[0] = STREET_TYPES[words[0]]
+    elif words and len(words) > 1 and len(words[0]) >= 4:  # "avenu", "boulvard"
+        kind = max(set(STREET_TYPES.values()), key=lambda t: fuzz.ratio(words[0], t))
+        if fuzz.ratio(words[0], kind) >= 80:
+            words[0] = kind
     words = [_WORDS.get(w, w) for w in words]
     return " ".join(words)
 

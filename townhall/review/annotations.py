@@ -100,9 +100,9 @@ def annotate(session: Session, message: Message, *, intent: str, entities: list[
                                 predicted_intent=message.intent, predicted_confidence=message.confidence,
                                 created_by=by, created_at=now, entities_json="[]", intent=intent)
         session.add(row)
-        before = f"prédiction {message.intent}"
+        before = f"prédit {message.intent or 'aucune'}"
     else:
-        before = f"{row.intent} {row.entities_json}"
+        before = row.intent
     row.intent = intent
     row.entities = entities
     row.out_of_scope = out_of_scope
@@ -111,9 +111,15 @@ def annotate(session: Session, message: Message, *, intent: str, entities: list[
     row.annotated_by = by
     row.annotated_at = now
     session.add(AnnotationChange(sender_id=message.sender_id, event_id=message.event_id, changed_by=by,
-                                 changed_at=now, summary=f"{before} -> {intent} {row.entities_json}"[:2000]))
+                                 changed_at=now, summary=_describe(before, row, message.text)[:2000]))
     session.flush()
     return row
+
+
+def _describe(before: str, row: MessageAnnotation, text: str) -> str:
+    entities = ", ".join(f"{e['entity']} « {text[e['start']:e['end']]} » = {e['value']}" for e in row.entities)
+    destination = "jeu de test" if row.destination == "test" else "entraînement"
+    return f"intention {before} → {row.intent} ; entités : {entities or 'aucune'} ; {destination}"
 
 
 def remove_annotation(session: Session, sender_id: str, event_id: int, by: str) -> bool:

@@ -138,6 +138,7 @@ class Summary:
     has_handoff: bool = False
     first_text: str = ""
     search_text: str = ""
+    masked_search_text: str = ""
 
 
 def _data(row) -> dict:
@@ -220,6 +221,7 @@ def summaries(url: str | None = None) -> list[Summary]:
         if not summary.first_text:
             summary.first_text = message.text
         summary.search_text += " " + fold(message.text)
+        summary.masked_search_text += " " + fold(mask_contacts(message.text))
     return [s for s in result.values() if s.user_messages]
 
 
@@ -236,6 +238,7 @@ class InboxFilter:
     tag: str | None = None
     query: str | None = None
     sort: str = "newest"  # newest | confidence
+    masked: bool = False  # search only what a trainer may see (contacts hidden)
 
 
 def inbox(url: str | None, flt: InboxFilter, reviewed: set[str], tags: dict[str, set[str]]) -> list[Summary]:
@@ -266,7 +269,8 @@ def inbox(url: str | None, flt: InboxFilter, reviewed: set[str], tags: dict[str,
         items = [s for s in items if flt.tag in tags.get(s.sender_id, set())]
     if flt.query and fold(flt.query):
         words = fold(flt.query).split()
-        items = [s for s in items if all(w in s.search_text for w in words)]
+        items = [s for s in items
+                 if all(w in (s.masked_search_text if flt.masked else s.search_text) for w in words)]
     if flt.sort == "confidence":
         items.sort(key=lambda s: (s.min_confidence if s.min_confidence is not None else 1.0, -s.last_at.timestamp()))
     else:

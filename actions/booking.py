@@ -1,0 +1,612 @@
+"""Appointment booking, cancelling and rescheduling: Rasa adapters over ``townhall.booking``.
+
+Forms (slot names from shared/CONTRACT.md 4):
+- ``booking_form``: procedure, ants_predemande (passport, ID card), party_size (motifs for
+  several people), appointment_date, appointment_slot, citizen_name, citizen_email or
+  citizen_phone, booking_confirmed. The booking itself happens when the citizen confirms
+  (``validate_booking_confirmed``): a time taken meanwhile is re-offered and the form goes on.
+- ``cancel_appointment_form`` / ``reschedule_appointment_form``: reference, citizen_email (an
+  e-mail or the phone used to book), then for rescheduling appointment_date and appointment_slot.
+
+A question or a "stop" during a form returns no slot, so the form is rejected and the
+rules of data/rules/booking.yml answer, then resume or stop the form.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import channel_of, first_entity, in_unit_of_work, latest_text
+from actions.form_validation import FAILURES_SLOT, TownFormValidationAction
+from townhall import config, dates, french, references
+from townhall.booking import appointments, availability, ics, motifs
+from townhall.booking.contacts import ANTS_URL, InvalidContact, ants_numbers, normalise_email, normalise_phone
+from townhall.text import clean, fold
+
+QUESTION_INTENTS = {
+    "ask_opening_hours", "ask_address", "ask_contact", "ask_procedure", "ask_waste_collection", "ask_alerts",
+    "help", "bot_challenge", "request_human", "out_of_scope", "give_feedback", "privacy_request", "greet",
+    "check_report_status", "report_incident",
+}
+DENY_IS_AN_ANSWER = {"ants_predemande", "citizen_email", "citizen_phone", "booking_confirmed"}
+NO_ANTS = "aucun"
+BOOKING_SLOTS = [
+    "procedure", "ants_predemande", "party_size", "appointment_date", "appointment_slot", "citizen_name",
+    "booking_confirmed", "booking_preferred_time", "booking_no_email", "booking_changing",
+]
+_WORD_NUMBERS = {"un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6, "sept": 7, "huit": 8}
+
+
+def _intent(tracker: Tracker) -> str:
+    return ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
+
+
+def _wants_to_stop(tracker: Tracker) -> bool:
+    return bool(re.search(r"\b(stop|arret\w*|abandon\w*|laisse tomber)\b", fold(latest_text(tracker))))
+
+
+def _local_day(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _start(value: str | None) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _party(tracker: Tracker) -> int:
+    try:
+        return max(1, int(float(tracker.get_slot("party_size") or 1)))
+    except (TypeError, ValueError):
+        return 1
+
+
+def parse_party_size(text: str) -> int | None:
+    folded = fold(text)
+    match = re.search(r"\b(\d{1,2})\b", folded)
+    if match:
+        return int(match.group(1))
+    for word, value in _WORD_NUMBERS.items():
+        if re.search(rf"\b{word}\b", folded):
+            return value
+    if re.search(r"\b(seul|seule|moi|juste moi|moi seul|moi meme)\b", folded):
+        return 1
+    return None
+
+
+def _day_buttons(days: list[date]) -> list[dict]:
+    return [{"title": french.day(d).capitalize(), "payload": '/inform{"date":"%s"}' % french.day(d)} for d in days]
+
+
+def _say_offer(dispatcher: CollectingDispatcher, offer: availability.Offer) -> None:
+    """Times of a day as buttons, or why there are none and the next days."""
+    day_text = french.day(offer.day)
+    if offer.times:
+        buttons = [
+            {"title": french.clock(t.astimezone(config.TIMEZONE).time()),
+             "payload": '/inform{"time":"%s"}' % t.astimezone(config.TIMEZONE).strftime("%H:%M")}
+            for t in offer.times
+        ]
+        buttons.append({"title": "Un autre jour", "payload": '/inform{"date":"un autre jour"}'})
+        dispatcher.utter_message(text=f"Voici les horaires libres le {day_text}. Lequel vous convient ?", buttons=buttons)
+        return
+    reasons = {
+        "past": "Cette date est déjà passée.",
+        "too_soon": f"Il est trop tard pour réserver le {day_text}.",
+        "too_far": f"Le {day_text} est trop loin : les rendez-vous s'ouvrent environ trois mois à l'avance.",
+        "holiday": f"Le {day_text} est un jour férié : la mairie est fermée.",
+        "closed": f"La mairie ne reçoit pas sur rendez-vous le {day_text}.",
+        "full": f"Il n'y a plus de créneau libre le {day_text}.",
+    }
+    dispatcher.utter_message(text=reasons.get(offer.reason or "full", reasons["full"]))
+    if offer.next_days:
+        dispatcher.utter_message(
+            text="Prochains jours disponibles : " + french.enumerate_fr([french.day(d) for d in offer.next_days]) + ".",
+            buttons=_day_buttons(offer.next_days),
+        )
+    else:
+        dispatcher.utter_message(response="utter_booking_no_availability")
+
+
+class _AppointmentFormMixin:
+    """What the booking and rescheduling forms share: the day and the time."""
+
+    async def _procedure_facts(self, procedure: str | None) -> dict | None:
+        if not procedure:
+            return None
+        return await in_unit_of_work(motifs.facts, procedure)
+
+    def _text_if_requested(self, tracker: Tracker, slot: str) -> Dict[Text, Any]:
+        if tracker.get_slot("requested_slot") != slot or _intent(tracker) in QUESTION_INTENTS:
+            return {}
+        text = clean(latest_text(tracker), limit=500)
+        return {slot: text or " "}
+
+    async def extract_appointment_date(self, dispatcher, tracker: Tracker, domain) -> Dict[Text, Any]:
+        if _intent(tracker) in QUESTION_INTENTS:
+            return {}
+        requested = tracker.get_slot("requested_slot")
+        words = first_entity(tracker, "date")
+        if requested == "appointment_date":
+            return {"appointment_date": words or clean(latest_text(tracker), limit=200) or " "}
+        if words and requested not in (None, "appointment_slot", "reference") and "autre" not in fold(words):
+            # a change of mind: "plutôt jeudi" while another question is asked
+            return {"appointment_date": words, "appointment_slot": None}
+        return {}
+
+    async def validate_appointment_date(self, value, dispatcher, tracker: Tracker, domain) -> Dict[Text, Any]:
+        if _local_day(value):
+            return self.accept(tracker, appointment_date=value)
+        procedure = await self._procedure_of(tracker)
+        parsed = dates.parse(value, now=datetime.now(config.TIMEZONE))
+        if parsed.problem == dates.DateProblem.PAST:
+            return self.reject("appointment_date", dispatcher, tracker, response="utter_booking_date_past")
+        if parsed.problem == dates.DateProblem.NONEXISTENT:
+            return self.reject("appointment_date", dispatcher, tracker, response="utter_booking_date_nonexistent")
+        if not parsed.ok:
+            return self.reject("appointment_date", dispatcher, tracker, response="utter_booking_date_not_understood")
+        offer = await in_unit_of_work(
+            availability.offer, procedure, parsed.day, _party(tracker), parsed.at
+        )
+        if not offer.times and parsed.end_day:  # "la semaine prochaine": the first free day of the range
+            for day in parsed.days()[1:]:
+                candidate = await in_unit_of_work(availability.offer, procedure, day, _party(tracker), parsed.at)
+                if candidate.times:
+                    offer = candidate
+                    break
+        if not offer.times:
+            _say_offer(dispatcher, offer)
+            result = self.reject("appointment_date", dispatcher, tracker)
+            result[FAILURES_SLOT] = self.failures(tracker)  # a full day is not the citizen's mistake
+            return result
+        return self.accept(
+            tracker,
+            appointment_date=offer.day.isoformat(),
+            booking_preferred_time=parsed.at.strftime("%H:%M") if parsed.at else tracker.get_slot("booking_preferred_time"),
+        )
+
+    async def extract_appointment_slot(self, dispatcher, tracker: Tracker, domain) -> Dict[Text, Any]:
+        if tracker.get_slot("requested_slot") != "appointment_slot" or _intent(tracker) in QUESTION_INTENTS:
+            return {}
+        words = first_entity(tracker, "date") or ""
+        if "autre" in fold(words) or "autre" in fold(latest_text(tracker)):
+            return {"appointment_slot": "other_day"}
+        at = first_entity(tracker, "time") or clean(latest_text(tracker), limit=200)
+        return {"appointment_slot": at or " "}
+
+    async def validate_appointment_slot(self, value, dispatcher, tracker: Tracker, domain) -> Dict[Text, Any]:
+        if _start(value):
+            return self.accept(tracker, appointment_slot=value)
+        if value == "other_day":
+            dispatcher.utter_message(response="utter_booking_other_day")
+            return {"appointment_slot": None, "appointment_date": None, "booking_preferred_time": None}
+        day = _local_day(tracker.get_slot("appointment_date"))
+        parsed_day = dates.parse(value, now=datetime.now(config.TIMEZONE))
+        chosen = dates.parse_time(value)
+        if parsed_day.ok and parsed_day.day != day and chosen is None:  # another day typed instead of a time
+            return {"appointment_slot": None, "appointment_date": None, "booking_preferred_time": None}
+        if chosen is None or day is None:
+            return self.reject("appointment_slot", dispatcher, tracker, response="utter_booking_slot_not_understood")
+        start = availability.local(day, chosen)
+        free = await in_unit_of_work(
+            availability.is_free, await self._procedure_of(tracker), start, _party(tracker)
+        )
+        if not free:
+            dispatcher.utter_message(response="utter_booking_slot_unavailable", time=french.clock(chosen))
+            return {"appointment_slot": None, "booking_preferred_time": chosen.strftime("%H:%M")}
+        return self.accept(tracker, appointment_slot=start.astimezone(availability.timezone.utc).isoformat())
+
+    async def _procedure_of(self, tracker: Tracker) -> str | None:
+        return tracker.get_slot("procedure")
+
+
+class ActionAskAppointmentSlot(Action):
+    """The nearest free times of the chosen day, as buttons, with "Un autre jour"."""
+
+    def name(self) -> Text:
+        return "action_ask_appointment_slot"
+
+    async def run(self, dispatcher, tracker: Tracker, domain) -> List[Dict[Text, Any]]:
+        day = _local_day(tracker.get_slot("appointment_date"))
+        procedure = tracker.get_slot("procedure")
+        if procedure is None and tracker.get_slot("reference"):
+            found = await in_unit_of_work(appointments.find, tracker.get_slot("reference"))
+            procedure = found.procedure if found else None
+        if day is None or procedure is None:
+            dispatcher.utter_message(response="utter_ask_appointment_date")
+            return []
+        preferred = tracker.get_slot("booking_preferred_time")
+        preferred_time = time.fromisoformat(preferred) if preferred else None
+        offer = await in_unit_of_work(availability.offer, procedure, day, _party(tracker), preferred_time)
+        _say_offer(dispatcher, offer)
+        return [] if offer.times else [SlotSet("appointment_date", None)]
+
+
+class ActionAskAppointmentDate(Action):
+    def name(self) -> Text:
+        return "action_ask_appointment_date"
+
+    async def run(self, dispatcher, tracker: Tracker, domain) -> List[Dict[Text, Any]]:
+        procedure = tracker.get_slot("procedure")
+        days: list[date] = []
+        if procedure:
+            days = await in_unit_of_work(availability.next_free_days, procedure, None, _party(tracker))
+        dispatcher.utter_message(response="utter_ask_appointment_date", buttons=_day_buttons(days))
+        return []
+
+
+class ValidateBookingForm(_AppointmentFormMixin, TownFormValidationAction):
+    def name(self) -> Text:
+        return "validate_booking_form"
+
+    async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+        requested = tracker.get_slot("requested_slot")
+        intent = _intent(tracker)
+        if requested and _wants_to_stop(tracker):
+            return []  # rejected: the "stop" rule asks for confirmation
+        if requested and intent == "deny" and requested not in DENY_IS_AN_ANSWER:
+            return []
+        if requested and intent in QUESTION_INTENTS and not (requested == "procedure" and tracker.get_slot("procedure")):
+            return []  # rejected: the question is answered, then the form resumes
+        return await super().run(dispatcher, tracker, domain)
+
+    async def required_slots(self, domain_slots, dispatcher, tracker, domain) -> List[Text]:
+        slots = ["procedure"]
+        facts = await self._procedure_facts(tracker.get_slot("procedure"))
+        if facts:
+            if facts["needs_ants"]:
+                slots.append("ants_predemande")
+            if facts["max_party_size"] > 1:
+                slots.append("party_size")
+        slots += ["appointment_date", "appointment_slot", "citizen_name"]
+        requested = tracker.get_slot("requested_slot")
+        email, phone = tracker.get_slot("citizen_email"), tracker.get_slot("citizen_phone")
+        if requested in ("citizen_email", "citizen_phone"):  # still being validated this turn
+            if requested == "citizen_email" and email is None and phone:
+                pass  # a phone number was given instead
+            elif requested == "citizen_phone" and phone is None and email:
+                pass  # an e-mail address was given instead
+            elif requested == "citizen_email" and email is None and tracker.get_slot("booking_no_email"):
+                slots.append("citizen_phone")
+            else:
+                slots.append(requested)
+        elif not tracker.get_slot("citizen_email") and not tracker.get_slot("citizen_phone"):
+            slots.append("citizen_phone" if tracker.get_slot("booking_no_email") else "citizen_email")
+        slots.append("booking_confirmed")
+        return slots
+
+    # procedure -----------------------------------------------------------
+    async def extract_procedure(self, dispatcher, tracker: Tracker, domain) -> Dict[Text, Any]:
+        if tracker.get_slot("requested_slot") != "procedure" or tracker.get_slot("procedure"):
+            return {}
+        found = motifs.match_procedure(latest_text(tracker))
+        return {"procedure": found or "?"} if _intent(tracker) not in QUESTION_INTENTS else {}
+
+    async def validate_procedure(self, value, dispatcher, tracker: Tracker, domain) -> Dict[Text, Any]:
+        facts = await self._procedure_facts(value if value != "?" else None)
+        if not facts:
+            labels = await in_unit_of_work(motifs.bookable_labels)
+            dispatcher.utter_message(
+                response="utter_booking_procedure_not_bookable",
+                buttons=[{"title": label, "payload": '/inform{"procedure":"%s"}' % code} for code, label in labels],
+            )
+            return self.reject("procedure", dispatcher, tracker)
+        return self.accept(tracker, procedure=value)
+
+    # ANTS pre-application number ------------------------------------------
+    async def extract_ants_predemande(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        if tracker.get_slot("requested_slot") != "ants_predemande" or _intent(tracker) in QUESTION_INTENTS:
+            return {}
+        if _intent(tracker) == "deny" or re.search(r"\b(pas|aucun|non)\b", fold(latest_text(tracker))):
+            found = ants_numbers(latest_text(tracker))
+            return {"ants_predemande": " ".join(found) if found else NO_ANTS}
+        return {"ants_predemande": clean(latest_text(tracker), limit=500) or " "}
+
+    async def validate_ants_predemande(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        if value == NO_ANTS:
+            dispatcher.utter_message(response="utter_booking_ants_link", ants_url=ANTS_URL)
+            return self.accept(tracker, ants_predemande=NO_ANTS)
+        found = ants_numbers(value)
+        if not found:
+            if _intent(tracker) == "affirm":
+                dispatcher.utter_message(response="utter_booking_ants_which")
+                return {"ants_predemande": None}
+            return self.reject("ants_predemande", dispatcher, tracker, response="utter_booking_ants_invalid")
+        return self.accept(tracker, ants_predemande=" ".join(found))
+
+    # party size -------------------------------------------------------------
+    async def extract_party_size(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        return self._text_if_requested(tracker, "party_size")
+
+    async def validate_party_size(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        size = value if isinstance(value, (int, float)) else parse_party_size(str(value))
+        facts = await self._procedure_facts(tracker.get_slot("procedure"))
+        maximum = facts["max_party_size"] if facts else 1
+        if size is None or not 1 <= int(size) <= maximum:
+            return self.reject("party_size", dispatcher, tracker, response="utter_booking_party_invalid", maximum=maximum)
+        return self.accept(tracker, party_size=int(size))
+
+    # name and contacts -------------------------------------------------------
+    async def extract_citizen_name(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        return self._text_if_requested(tracker, "citizen_name")
+
+    async def validate_citizen_name(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        name = re.sub(r"^(je m'appelle|je suis|mon nom est|c'est|moi c'est)\s+", "", clean(value, 200), flags=re.I).strip(" .")
+        if not (2 <= len(name) <= 100) or re.search(r"[\d@<>{}=;]", name) or not re.search(r"[^\W\d_]", name):
+            return self.reject("citizen_name", dispatcher, tracker, response="utter_booking_name_invalid")
+        return self.accept(tracker, citizen_name=name)
+
+    async def extract_citizen_email(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        if tracker.get_slot("requested_slot") != "citizen_email" or _intent(tracker) in QUESTION_INTENTS:
+            return {}
+        if first_entity(tracker, "email"):
+            return {}  # the from_entity mapping set it
+        text = latest_text(tracker)
+        if first_entity(tracker, "phone") or (re.search(r"\d{2}.*\d{2}.*\d{2}", text) and "@" not in text):
+            return {"citizen_email": "phone:" + (first_entity(tracker, "phone") or text)}
+        if _intent(tracker) == "deny" or re.fullmatch(r"(non|pas d'?e?-?mail|je n'en ai pas|aucun)\W*", fold(text)):
+            return {"citizen_email": "none"}
+        return {"citizen_email": clean(text, limit=400) or " "}
+
+    async def validate_citizen_email(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        if value == "none":
+            return {"citizen_email": None, "booking_no_email": True}
+        if str(value).startswith("phone:"):
+            try:
+                return self.accept(tracker, citizen_email=None, citizen_phone=normalise_phone(value[6:]))
+            except InvalidContact:
+                return self.reject("citizen_email", dispatcher, tracker, response="utter_booking_phone_invalid")
+        try:
+            return self.accept(tracker, citizen_email=normalise_email(value))
+        except InvalidContact:
+            return self.reject("citizen_email", dispatcher, tracker, response="utter_booking_email_invalid")
+
+    async def extract_citizen_phone(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        if tracker.get_slot("requested_slot") != "citizen_phone" or first_entity(tracker, "phone"):
+            return {}
+        return self._text_if_requested(tracker, "citizen_phone")
+
+    async def validate_citizen_phone(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        if "@" in str(value):
+            try:
+                return self.accept(tracker, citizen_email=normalise_email(value), citizen_phone=None)
+            except InvalidContact:
+                return self.reject("citizen_phone", dispatcher, tracker, response="utter_booking_email_invalid")
+        try:
+            return self.accept(tracker, citizen_phone=normalise_phone(value))
+        except InvalidContact:
+            return self.reject("citizen_phone", dispatcher, tracker, response="utter_booking_phone_invalid")
+
+    # confirmation: the booking itself -----------------------------------------
+    async def extract_booking_confirmed(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        if tracker.get_slot("requested_slot") != "booking_confirmed" or _intent(tracker) in QUESTION_INTENTS:
+            return {}
+        folded = fold(latest_text(tracker))
+        if tracker.get_slot("booking_changing") or _intent(tracker) not in ("affirm", "deny"):
+            if re.search(r"\b(jour|date)\b", folded) or first_entity(tracker, "date"):
+                return {"booking_confirmed": "change:date"}
+            if re.search(r"\b(heure|horaire|creneau)\b", folded) or first_entity(tracker, "time"):
+                return {"booking_confirmed": "change:slot"}
+            if re.search(r"\b(nom)\b", folded):
+                return {"booking_confirmed": "change:name"}
+            if re.search(r"\b(mail|e-mail|telephone|numero|coordonnees)\b", folded):
+                return {"booking_confirmed": "change:contact"}
+        if _intent(tracker) == "affirm":
+            return {"booking_confirmed": True}
+        if _intent(tracker) == "deny":
+            return {"booking_confirmed": False}
+        return {"booking_confirmed": "?"}
+
+    async def validate_booking_confirmed(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        changes = {
+            "change:date": {"appointment_date": None, "appointment_slot": None},
+            "change:slot": {"appointment_slot": None},
+            "change:name": {"citizen_name": None},
+            "change:contact": {"citizen_email": None, "citizen_phone": None, "booking_no_email": None},
+        }
+        if value in changes:
+            return {**changes[value], "booking_confirmed": None, "booking_changing": None}
+        if value is False:
+            dispatcher.utter_message(response="utter_booking_what_to_change")
+            return {"booking_confirmed": None, "booking_changing": True}
+        if value is not True:
+            return self.reject("booking_confirmed", dispatcher, tracker, response="utter_booking_confirm_yes_no")
+        ants = tracker.get_slot("ants_predemande")
+        try:
+            booked = await in_unit_of_work(
+                appointments.book,
+                procedure=tracker.get_slot("procedure"),
+                start=_start(tracker.get_slot("appointment_slot")),
+                party_size=_party(tracker),
+                name=tracker.get_slot("citizen_name"),
+                email=tracker.get_slot("citizen_email"),
+                phone=tracker.get_slot("citizen_phone"),
+                channel=channel_of(tracker),
+                sender_id=tracker.sender_id,
+                ants_numbers=[] if not ants or ants == NO_ANTS else ants.split(),
+            )
+        except appointments.SlotTaken:
+            dispatcher.utter_message(response="utter_booking_slot_taken_meanwhile")
+            return {"appointment_slot": None, "booking_confirmed": None}
+        except (appointments.BookingError, InvalidContact, ValueError, TypeError):
+            dispatcher.utter_message(response="utter_booking_failed")
+            return {"appointment_slot": None, "appointment_date": None, "booking_confirmed": None}
+        return self.accept(tracker, booking_confirmed=True, reference=booked.reference)
+
+
+class ActionAskBookingConfirmed(Action):
+    """The recap, then "Je confirme ?" with Oui / Non buttons."""
+
+    def name(self) -> Text:
+        return "action_ask_booking_confirmed"
+
+    async def run(self, dispatcher, tracker: Tracker, domain) -> List[Dict[Text, Any]]:
+        facts = await in_unit_of_work(motifs.facts, tracker.get_slot("procedure")) or {}
+        start = _start(tracker.get_slot("appointment_slot"))
+        party = _party(tracker)
+        contact = tracker.get_slot("citizen_email") or french.phone(tracker.get_slot("citizen_phone"))
+        lines = [
+            "Je récapitule votre demande :",
+            f"- {facts.get('label', '')}" + (f", pour {party} personnes" if party > 1 else ""),
+            f"- le {french.moment(start)}" if start else "",
+            f"- {facts.get('place', '')}",
+            f"- au nom de {tracker.get_slot('citizen_name')}, contact : {contact}",
+        ]
+        dispatcher.utter_message(text="\n".join(line for line in lines if line))
+        dispatcher.utter_message(response="utter_ask_booking_confirmed")
+        return []
+
+
+class ActionBookingConfirmation(Action):
+    """After the booking: the reference, the documents to bring and the calendar file."""
+
+    def name(self) -> Text:
+        return "action_booking_confirmation"
+
+    async def run(self, dispatcher, tracker: Tracker, domain) -> List[Dict[Text, Any]]:
+        reference = tracker.get_slot("reference")
+        booked = await in_unit_of_work(appointments.find, reference) if reference else None
+        if booked is None:
+            dispatcher.utter_message(response="utter_booking_failed")
+            return [SlotSet(s, None) for s in BOOKING_SLOTS]
+        dispatcher.utter_message(
+            response="utter_booking_done", reference=booked.reference, moment=french.moment(booked.start),
+            place=f"{booked.place.name}, {booked.place.address}",
+        )
+        if booked.motif.documents:
+            dispatcher.utter_message(text="À apporter :\n" + "\n".join(f"- {d}" for d in booked.motif.documents))
+        dispatcher.utter_message(response="utter_booking_calendar", url=ics.calendar_url(booked))
+        if tracker.get_slot("ants_predemande") == NO_ANTS:
+            dispatcher.utter_message(response="utter_booking_ants_reminder", ants_url=ANTS_URL)
+        return [SlotSet(s, None) for s in BOOKING_SLOTS]
+
+
+class ActionResetBooking(Action):
+    def name(self) -> Text:
+        return "action_reset_booking"
+
+    async def run(self, dispatcher, tracker: Tracker, domain) -> List[Dict[Text, Any]]:
+        return [SlotSet(s, None) for s in BOOKING_SLOTS] + [SlotSet("reference", None), SlotSet(FAILURES_SLOT, None)]
+
+
+# Cancel and reschedule ---------------------------------------------------------
+class _OwnerFormMixin:
+    """reference, then the e-mail or phone used to book; checked together, never telling which was wrong."""
+
+    async def extract_reference(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        if tracker.get_slot("requested_slot") != "reference" or first_entity(tracker, "reference"):
+            return {}
+        if _intent(tracker) in QUESTION_INTENTS:
+            return {}
+        return {"reference": clean(latest_text(tracker), limit=200) or " "}
+
+    async def validate_reference(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        canonical = references.parse(str(value), prefix=references.APPOINTMENT)
+        if not canonical:
+            return self.reject("reference", dispatcher, tracker, response="utter_booking_reference_invalid")
+        return self.accept(tracker, reference=canonical)
+
+    async def extract_citizen_email(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        if tracker.get_slot("requested_slot") != "citizen_email" or _intent(tracker) in QUESTION_INTENTS:
+            return {}
+        given = first_entity(tracker, "email") or first_entity(tracker, "phone") or clean(latest_text(tracker), 400)
+        return {"citizen_email": given or " "}
+
+    async def validate_citizen_email(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        reference = tracker.get_slot("reference")
+        try:
+            await in_unit_of_work(appointments.find_for_owner, reference, value)
+        except appointments.AppointmentNotFound:
+            dispatcher.utter_message(response="utter_booking_not_found")
+            result = self.reject("citizen_email", dispatcher, tracker)
+            result["reference"] = None
+            return result
+        return self.accept(tracker, citizen_email=value)
+
+
+class ValidateCancelAppointmentForm(_OwnerFormMixin, TownFormValidationAction):
+    def name(self) -> Text:
+        return "validate_cancel_appointment_form"
+
+    async def run(self, dispatcher, tracker, domain):
+        if tracker.get_slot("requested_slot") and (
+            _wants_to_stop(tracker) or _intent(tracker) in QUESTION_INTENTS | {"deny"}
+        ):
+            return []
+        return await super().run(dispatcher, tracker, domain)
+
+
+class ValidateRescheduleAppointmentForm(_OwnerFormMixin, _AppointmentFormMixin, TownFormValidationAction):
+    def name(self) -> Text:
+        return "validate_reschedule_appointment_form"
+
+    async def run(self, dispatcher, tracker, domain):
+        if tracker.get_slot("requested_slot") and (
+            _wants_to_stop(tracker) or _intent(tracker) in QUESTION_INTENTS | {"deny"}
+        ):
+            return []
+        return await super().run(dispatcher, tracker, domain)
+
+    async def _procedure_of(self, tracker: Tracker) -> str | None:
+        found = await in_unit_of_work(appointments.find, tracker.get_slot("reference"))
+        return found.procedure if found else None
+
+    async def extract_appointment_date(self, dispatcher, tracker, domain):
+        if tracker.get_slot("requested_slot") != "appointment_date":
+            return {}
+        return await super().extract_appointment_date(dispatcher, tracker, domain)
+
+
+class ActionCancelAppointment(Action):
+    def name(self) -> Text:
+        return "action_cancel_appointment"
+
+    async def run(self, dispatcher, tracker: Tracker, domain) -> List[Dict[Text, Any]]:
+        reference, contact = tracker.get_slot("reference"), tracker.get_slot("citizen_email")
+        try:
+            cancelled = await in_unit_of_work(appointments.cancel_by_citizen, reference, contact)
+        except appointments.AppointmentNotFound:
+            dispatcher.utter_message(response="utter_booking_not_found")
+        except appointments.NotChangeable:
+            dispatcher.utter_message(response="utter_booking_not_changeable")
+        else:
+            dispatcher.utter_message(
+                response="utter_booking_cancelled", reference=cancelled.reference, moment=french.moment(cancelled.start)
+            )
+        return [SlotSet("reference", None), SlotSet("citizen_email", None), SlotSet(FAILURES_SLOT, None)]
+
+
+class ActionRescheduleAppointment(Action):
+    def name(self) -> Text:
+        return "action_reschedule_appointment"
+
+    async def run(self, dispatcher, tracker: Tracker, domain) -> List[Dict[Text, Any]]:
+        reference, contact = tracker.get_slot("reference"), tracker.get_slot("citizen_email")
+        start = _start(tracker.get_slot("appointment_slot"))
+        reset = [SlotSet(s, None) for s in ("reference", "citizen_email", "appointment_date", "appointment_slot",
+                                            "booking_preferred_time", FAILURES_SLOT)]
+        try:
+            moved = await in_unit_of_work(appointments.reschedule, reference, contact, start)
+        except appointments.SlotTaken:
+            dispatcher.utter_message(response="utter_booking_slot_taken_meanwhile")
+            return [SlotSet("appointment_slot", None), FollowupAction("reschedule_appointment_form")]
+        except appointments.AppointmentNotFound:
+            dispatcher.utter_message(response="utter_booking_not_found")
+            return reset
+        except (appointments.NotChangeable, TypeError, ValueError):
+            dispatcher.utter_message(response="utter_booking_not_changeable")
+            return reset
+        dispatcher.utter_message(response="utter_booking_moved", reference=moved.reference, moment=french.moment(moved.start))
+        dispatcher.utter_message(response="utter_booking_calendar", url=ics.calendar_url(moved))
+        return reset

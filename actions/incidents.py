@@ -1,0 +1,385 @@
+"""Incident reports in the conversation: the report form, recap and confirmation, joining a
+nearby open report, emergencies diverted to 112/18/15/17, and follow-up of a ``SIG-`` reference.
+
+Inputs from the channels (documented for the channel and widget code):
+
+- a shared GPS position: ``/inform{"incident_latitude": 47.22, "incident_longitude": -1.57}``,
+  or any user message whose metadata carries ``{"location": {"lat": ..., "long": ...}}``
+  (also ``latitude``/``longitude`` keys);
+- a photo: ``/inform{"incident_photo": "<url>"}`` where the URL is an upload stored by
+  :func:`townhall.incidents.photos.store` (``/uploads/incidents/<name>``) or a Messenger
+  attachment URL (``*.fbcdn.net``, ``*.fbsbx.com``).
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import channel_of, in_unit_of_work, latest_text
+from actions.form_validation import TownFormValidationAction
+from townhall import french, references
+from townhall.incidents import duplicates, emergency, photos, reports, services
+from townhall.incidents.errors import ReportError
+from townhall.text import clean, fold
+
+logger = logging.getLogger(__name__)
+
+NO_EMAIL = "anonyme"
+NO_PHOTO = "aucune"
+INCIDENT_SLOTS = (
+    "incident_category",
+    "incident_location",
+    "incident_description",
+    "incident_photo",
+    "incident_latitude",
+    "incident_longitude",
+    "incident_pending",
+    "incident_duplicate_of",
+    "incident_emergency",
+)
+_NO_WORDS = {"non", "no", "nan", "aucune", "aucun", "pas de photo", "sans photo", "non merci", "pas d e mail", "pas de mail",
+             "pas d email", "anonyme", "anonymement", "je prefere rester anonyme", "rester anonyme", "sans", "rien", "pas besoin"}
+
+
+def reset_events(tracker: Tracker) -> List[EventType]:
+    events: List[EventType] = [SlotSet(name, None) for name in INCIDENT_SLOTS]
+    if tracker.get_slot("citizen_email") == NO_EMAIL:
+        events.append(SlotSet("citizen_email", None))
+    return events
+
+
+def _entity(tracker: Tracker, name: str) -> Any:
+    for item in (tracker.latest_message or {}).get("entities") or []:
+        if item.get("entity") == name and item.get("value") not in (None, ""):
+            return item.get("value")
+    return None
+
+
+def _intent(tracker: Tracker) -> Optional[str]:
+    return ((tracker.latest_message or {}).get("intent") or {}).get("name")
+
+
+def shared_position(tracker: Tracker) -> Optional[tuple]:
+    """Coordinates shared in the latest message (payload entities or message metadata), or None."""
+    lat, lon = _entity(tracker, "incident_latitude"), _entity(tracker, "incident_longitude")
+    if lat is None or lon is None:
+        metadata = (tracker.latest_message or {}).get("metadata") or {}
+        if not metadata:
+            for event in reversed(tracker.events):
+                if event.get("event") == "user":
+                    metadata = event.get("metadata") or {}
+                    break
+        place = metadata.get("location") if isinstance(metadata.get("location"), dict) else metadata
+        lat = place.get("lat", place.get("latitude")) if isinstance(place, dict) else None
+        lon = place.get("long", place.get("lon", place.get("longitude"))) if isinstance(place, dict) else None
+    if lat is None or lon is None:
+        return None
+    return lat, lon
+
+
+def _says_no(tracker: Tracker) -> bool:
+    text = fold(latest_text(tracker)).strip(" .!")
+    return _intent(tracker) == "deny" or text in _NO_WORDS
+
+
+def _category_buttons() -> List[Dict[str, str]]:
+    return [
+        {"title": s.name, "payload": '/inform{"incident_category":"%s"}' % s.code} for s in services.catalogue()
+    ]
+
+
+class ValidateIncidentForm(TownFormValidationAction):
+    """Checks each answer of the report form; diverts emergencies at once."""
+
+    def name(self) -> Text:
+        return "validate_incident_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        found = emergency.detect(latest_text(tracker))
+        if found is not None:
+            dispatcher.utter_message(text=found.message)
+            return [SlotSet("incident_emergency", found.kind), SlotSet("requested_slot", None)]
+        return await super().run(dispatcher, tracker, domain)
+
+    # --- category ---------------------------------------------------------------------------
+
+    def validate_incident_category(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        code = _entity(tracker, "incident_category")
+        if code not in services.CATEGORIES:
+            code = value if value in services.CATEGORIES else services.guess(str(value or ""))
+        if code is None:
+            return self.reject("incident_category", dispatcher, tracker, response="utter_incident_category_not_understood")
+        return self.accept(tracker, incident_category=code)
+
+    # --- location ---------------------------------------------------------------------------
+
+    def extract_incident_location(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        if tracker.get_slot("requested_slot") != "incident_location" or shared_position(tracker) is None:
+            return {}
+        return {"incident_location": latest_text(tracker) or "position"}
+
+    async def validate_incident_location(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        position = shared_position(tracker)
+        address = None
+        if position is None:
+            address = _entity(tracker, "address") if str(value or "").startswith("/") else str(value or "")
+        try:
+            if position is not None:
+                place = await in_unit_of_work(reports.resolve_location, None, position[0], position[1])
+            else:
+                place = await in_unit_of_work(reports.resolve_location, address)
+        except ReportError as error:
+            return self.reject("incident_location", dispatcher, tracker, text=error.message)
+        label = place.address or f"position GPS ({place.latitude:.5f}, {place.longitude:.5f})"
+        return self.accept(
+            tracker, incident_location=label, incident_latitude=place.latitude, incident_longitude=place.longitude
+        )
+
+    # --- description ------------------------------------------------------------------------
+
+    def validate_incident_description(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        try:
+            text = reports.check_description(str(value or "") if not str(value or "").startswith("/") else "")
+        except ReportError as error:
+            return self.reject("incident_description", dispatcher, tracker, text=error.message)
+        return self.accept(tracker, incident_description=text)
+
+    # --- photo ------------------------------------------------------------------------------
+
+    def extract_incident_photo(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        if tracker.get_slot("requested_slot") != "incident_photo":
+            return {}
+        if _entity(tracker, "incident_photo"):
+            return {"incident_photo": str(_entity(tracker, "incident_photo"))}
+        if _says_no(tracker):
+            return {"incident_photo": NO_PHOTO}
+        text = latest_text(tracker)
+        return {"incident_photo": text} if text else {}
+
+    def validate_incident_photo(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        if value == NO_PHOTO:
+            return self.accept(tracker, incident_photo=NO_PHOTO)
+        candidate = _entity(tracker, "incident_photo") or value
+        try:
+            kept = photos.accept(str(candidate or ""))
+        except ReportError as error:
+            return self.reject("incident_photo", dispatcher, tracker, text=error.message)
+        return self.accept(tracker, incident_photo=kept)
+
+    # --- e-mail -----------------------------------------------------------------------------
+
+    def extract_citizen_email(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        if tracker.get_slot("requested_slot") != "citizen_email":
+            return {}
+        if _says_no(tracker):
+            return {"citizen_email": NO_EMAIL}
+        text = latest_text(tracker)
+        if not tracker.get_slot("citizen_email") and "@" in text:
+            return {"citizen_email": clean(text, 254)}
+        return {}
+
+    def validate_citizen_email(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        if value == NO_EMAIL:
+            return self.accept(tracker, citizen_email=NO_EMAIL)
+        try:
+            address = reports.check_email(str(value or ""))
+        except ReportError as error:
+            return self.reject("citizen_email", dispatcher, tracker, text=error.message)
+        if address is None:
+            return self.reject("citizen_email", dispatcher, tracker, response="utter_incident_email_invalid")
+        return self.accept(tracker, citizen_email=address)
+
+
+class ActionAskIncidentCategory(Action):
+    """Asks the category with one button per service (payloads are valid answers)."""
+
+    def name(self) -> Text:
+        return "action_ask_incident_category"
+
+    async def run(self, dispatcher, tracker, domain) -> List[EventType]:
+        dispatcher.utter_message(response="utter_ask_incident_category", buttons=_category_buttons())
+        return []
+
+
+def _recap(tracker: Tracker) -> str:
+    photo = tracker.get_slot("incident_photo")
+    email = tracker.get_slot("citizen_email")
+    lines = [
+        "Voici votre signalement :",
+        f"- catégorie : {services.name_of(tracker.get_slot('incident_category'))} ;",
+        f"- lieu : {tracker.get_slot('incident_location')} ;",
+        f"- description : {clean(tracker.get_slot('incident_description'), 300)} ;",
+        f"- photo : {'oui' if photo and photo != NO_PHOTO else 'non'} ;",
+        f"- suivi par e-mail : {email if email and email != NO_EMAIL else 'non (signalement anonyme)'}.",
+    ]
+    return "\n".join(lines)
+
+
+class ActionIncidentRecap(Action):
+    """After the form: offer to join a nearby open report, or recap and ask for confirmation."""
+
+    def name(self) -> Text:
+        return "action_incident_recap"
+
+    async def run(self, dispatcher, tracker, domain) -> List[EventType]:
+        if tracker.get_slot("incident_emergency"):
+            return reset_events(tracker)  # the emergency numbers were given; nothing is filed
+        declined = tracker.get_slot("incident_pending") == "join" and _intent(tracker) == "deny"
+        lat, lon = tracker.get_slot("incident_latitude"), tracker.get_slot("incident_longitude")
+        if not declined and lat is not None and lon is not None:
+            nearby = await in_unit_of_work(
+                lambda session: [
+                    (r.reference, r.description, r.address, duplicates.distance_m(lat, lon, r.latitude, r.longitude))
+                    for r in duplicates.nearby_open(session, tracker.get_slot("incident_category"), lat, lon)
+                ]
+            )
+            if nearby:
+                reference, description, address, distance = nearby[0]
+                place = f" ({address})" if address else ""
+                dispatcher.utter_message(
+                    text=f"Un signalement semblable est déjà en cours à {round(distance)} m{place} : "
+                    f"« {clean(description, 160)} », référence {reference}."
+                )
+                dispatcher.utter_message(response="utter_ask_incident_join")
+                return [SlotSet("incident_pending", "join"), SlotSet("incident_duplicate_of", reference)]
+        dispatcher.utter_message(text=_recap(tracker))
+        dispatcher.utter_message(response="utter_ask_incident_confirm")
+        return [SlotSet("incident_pending", "confirm"), SlotSet("incident_duplicate_of", None)]
+
+
+class ActionSubmitIncident(Action):
+    """Files the report once the citizen confirmed, and gives the reference."""
+
+    def name(self) -> Text:
+        return "action_submit_incident"
+
+    async def run(self, dispatcher, tracker, domain) -> List[EventType]:
+        photo = tracker.get_slot("incident_photo")
+        email = tracker.get_slot("citizen_email")
+        lat, lon = tracker.get_slot("incident_latitude"), tracker.get_slot("incident_longitude")
+        location = tracker.get_slot("incident_location")
+        try:
+            report = await in_unit_of_work(
+                lambda session: reports.create(
+                    session,
+                    category=tracker.get_slot("incident_category"),
+                    description=tracker.get_slot("incident_description"),
+                    address=location if location and not location.startswith("position GPS") else None,
+                    latitude=lat,
+                    longitude=lon,
+                    photo=photo if photo and photo != NO_PHOTO else None,
+                    email=email if email and email != NO_EMAIL else None,
+                    channel=channel_of(tracker),
+                    sender_id=tracker.sender_id,
+                ).reference
+            )
+        except ReportError as error:
+            dispatcher.utter_message(text=error.message)
+            dispatcher.utter_message(response="utter_incident_not_filed")
+            return reset_events(tracker)
+        dispatcher.utter_message(text=f"Merci ! Votre signalement est enregistré sous la référence {report}.")
+        dispatcher.utter_message(
+            response="utter_incident_filed_with_email" if email and email != NO_EMAIL else "utter_incident_filed_anonymous",
+            reference=report,
+        )
+        return reset_events(tracker) + [SlotSet("reference", report)]
+
+
+class ActionJoinIncident(Action):
+    """Adds the citizen to the nearby open report instead of filing a duplicate."""
+
+    def name(self) -> Text:
+        return "action_join_incident"
+
+    async def run(self, dispatcher, tracker, domain) -> List[EventType]:
+        reference = tracker.get_slot("incident_duplicate_of")
+        email = tracker.get_slot("citizen_email")
+        try:
+            await in_unit_of_work(
+                reports.join,
+                reference,
+                email=email if email and email != NO_EMAIL else None,
+                channel=channel_of(tracker),
+                sender_id=tracker.sender_id,
+            )
+        except ReportError as error:
+            dispatcher.utter_message(text=error.message)
+            dispatcher.utter_message(response="utter_incident_not_filed")
+            return reset_events(tracker)
+        dispatcher.utter_message(text=f"C'est noté : votre signalement est joint au signalement {reference}.")
+        dispatcher.utter_message(response="utter_incident_joined", reference=reference)
+        return reset_events(tracker) + [SlotSet("reference", reference)]
+
+
+class ActionCancelIncident(Action):
+    def name(self) -> Text:
+        return "action_cancel_incident"
+
+    async def run(self, dispatcher, tracker, domain) -> List[EventType]:
+        dispatcher.utter_message(response="utter_incident_cancelled")
+        return reset_events(tracker)
+
+
+class ValidateReportStatusForm(TownFormValidationAction):
+    """Asks for a ``SIG-`` reference until it names an existing report."""
+
+    def name(self) -> Text:
+        return "validate_report_status_form"
+
+    def extract_reference(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        if tracker.get_slot("reference") and tracker.get_slot("requested_slot") != "reference":
+            return {}
+        found = references.parse(latest_text(tracker), references.INCIDENT)
+        return {"reference": found} if found else {}
+
+    async def validate_reference(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        canonical = references.parse(str(value or ""), references.INCIDENT)
+        if canonical is None:
+            if references.parse(str(value or ""), references.APPOINTMENT):
+                return self.reject("reference", dispatcher, tracker, response="utter_report_reference_is_appointment")
+            return self.reject("reference", dispatcher, tracker, response="utter_report_reference_invalid")
+        found = await in_unit_of_work(lambda session: reports.find(session, canonical) is not None)
+        if not found:
+            return self.reject("reference", dispatcher, tracker, response="utter_report_not_found", reference=canonical)
+        return self.accept(tracker, reference=canonical)
+
+
+def status_message(status: reports.PublicStatus) -> str:
+    """The citizen's answer: current status, date of the latest change, latest staff note."""
+    updated = french.day(status.updated_at.astimezone(french_timezone()).date())
+    text = (
+        f"Votre signalement {status.reference} ({status.category_name.lower()}) est {status.status_label}, "
+        f"depuis le {updated}."
+    )
+    if status.note:
+        text += f" Message des services : « {status.note} »."
+    if status.duplicate_of:
+        text += f" Le suivi se fait sous la référence {status.duplicate_of}."
+    return text
+
+
+def french_timezone():
+    from townhall import config
+
+    return config.TIMEZONE
+
+
+class ActionReportStatus(Action):
+    """Follow-up: the report's public status and the latest staff note, never contact details."""
+
+    def name(self) -> Text:
+        return "action_report_status"
+
+    async def run(self, dispatcher, tracker, domain) -> List[EventType]:
+        reference = tracker.get_slot("reference")
+        status = await in_unit_of_work(reports.public_status, reference)
+        if status is None:
+            dispatcher.utter_message(response="utter_report_not_found", reference=reference or "")
+        else:
+            dispatcher.utter_message(text=status_message(status))
+        return [SlotSet("reference", None)]

@@ -1,0 +1,485 @@
+"""Practical information computed from the town's data (issue 3): hours, addresses, contacts,
+procedures, waste collection, alerts.
+
+Each action reads the entities of the latest message (or the slots, for follow-ups such as
+"et le samedi ?"), asks the core in one unit of work, and writes French from the result.
+``info_topic`` remembers which question was answered so that a bare ``inform`` continues it.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, time, timedelta
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import first_entity, in_unit_of_work, latest_text
+from townhall import config, dates, french
+from townhall.knowledge import alerts, facilities, hours, procedures, streets, waste
+from townhall.knowledge.models import FACILITY_CODES, PROCEDURE_CODES, WASTE_TYPES
+from townhall.text import clean, fold
+
+logger = logging.getLogger(__name__)
+MAX_DAYS_LISTED = 7
+ENDINGS = {"f": "e", "m": "", "fp": "es", "mp": "s"}
+
+
+def current_time() -> datetime:
+    """Now in Europe/Paris (tests replace it to freeze the clock)."""
+    return datetime.now(config.TIMEZONE)
+
+
+# --- French helpers -----------------------------------------------------------------------
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:] if text else text
+
+
+def _state(facility, adjective: str) -> str:
+    """"la piscine est ouverte", "les services techniques sont fermés"."""
+    gender = facility.gender or "f"
+    verb = "sont" if gender.endswith("p") else "est"
+    return f"{facility.short_name} {verb} {adjective}{ENDINGS.get(gender, '')}"
+
+
+def _intervals(intervals: list[tuple[time, time]]) -> str:
+    return french.enumerate_fr([f"de {french.clock(a)} à {french.clock(b)}" for a, b in intervals])
+
+
+def _when(dt: datetime, now: datetime) -> str:
+    """"aujourd'hui à 14 h", "demain à 9 h", "mardi 3 décembre à 9 h"."""
+    dt = hours.local(dt)
+    if dt.date() == now.date():
+        return f"aujourd'hui à {french.clock(dt.time())}"
+    if dt.date() == now.date() + timedelta(days=1):
+        return f"demain à {french.clock(dt.time())}"
+    return french.moment(dt)
+
+
+def _day_label(d: date, now: datetime) -> str:
+    if d == now.date():
+        return f"aujourd'hui ({french.day(d)})"
+    if d == now.date() + timedelta(days=1):
+        return f"demain ({french.day(d)})"
+    return french.day(d)
+
+
+def _alert_period(alert, now: datetime) -> str:
+    start, end = hours.local(alert.starts_at), hours.local(alert.ends_at)
+    last_day = (end - timedelta(seconds=1)).date()
+    if start.date() == last_day and start.time() != time(0):
+        return f"le {french.day(start.date())} de {french.clock(start.time())} à {french.clock(end.time())}"
+    if start > now:
+        return f"du {french.day(start.date())} au {french.day(last_day)}"
+    return f"jusqu'au {french.day(last_day)} inclus"
+
+
+def _alert_line(alert, now: datetime) -> str:
+    line = f"{alerts.KIND_LABELS.get(alert.kind, 'Information')} : {alert.title} ({_alert_period(alert, now)})."
+    if alert.description:
+        line += f" {alert.description}"
+    return line
+
+
+def _alerts_message(found: list, now: datetime) -> str | None:
+    if not found:
+        return None
+    if len(found) == 1:
+        return "À noter : " + _alert_line(found[0], now)
+    return "À noter :\n" + "\n".join("- " + _alert_line(a, now) for a in found)
+
+
+# --- reading the tracker ------------------------------------------------------------------
+
+
+def _intent(tracker: Tracker) -> str | None:
+    return ((tracker.latest_message or {}).get("intent") or {}).get("name")
+
+
+def _canonical(value: Any, allowed: tuple[str, ...]) -> str | None:
+    if value is None:
+        return None
+    value = fold(str(value)).replace(" ", "_")
+    return value if value in allowed else None
+
+
+def _facility_code(tracker: Tracker) -> str | None:
+    return _canonical(first_entity(tracker, "facility"), FACILITY_CODES) or _canonical(
+        tracker.get_slot("facility"), FACILITY_CODES
+    )
+
+
+def _ask_facility(dispatcher: CollectingDispatcher, topic: str) -> List[Dict[Text, Any]]:
+    dispatcher.utter_message(response="utter_ask_which_facility")
+    return [SlotSet("info_topic", topic)]
+
+
+def _unavailable(dispatcher: CollectingDispatcher) -> None:
+    dispatcher.utter_message(response="utter_info_unavailable")
+
+
+# --- opening hours ------------------------------------------------------------------------
+
+
+def opening_hours_messages(session, code: str, date_text: str | None, time_text: str | None, now: datetime) -> list[str]:
+    facility = facilities.get(session, code)
+    if facility is None:
+        return []
+    messages: list[str] = []
+    at = dates.parse_time(time_text) if time_text else None
+    parsed = dates.parse(date_text, now=now) if date_text else None
+    if parsed is not None and not parsed.ok:
+        if parsed.problem == dates.DateProblem.PAST:
+            messages.append("Cette date est déjà passée. Voici ce qu'il en est en ce moment.")
+        elif parsed.problem == dates.DateProblem.NONEXISTENT:
+            messages.append("Cette date n'existe pas dans le calendrier. Voici ce qu'il en est en ce moment.")
+        else:
+            messages.append("Je n'ai pas compris la date. Voici ce qu'il en est en ce moment.")
+        parsed = None
+    if parsed is not None and parsed.at is not None:
+        at = parsed.at
+    if parsed is None and at is None:
+        messages.append(_now_sentence(session, facility, now))
+        soon = hours.upcoming_closures(session, code, now.date(), days=14)
+        for closure in soon:
+            if closure.start_day > now.date():
+                period = (
+                    f"le {french.day(closure.start_day)}"
+                    if closure.start_day == closure.end_day
+                    else f"du {french.day(closure.start_day)} au {french.day(closure.end_day)}"
+                )
+                messages.append(f"À noter : {_state(facility, 'fermé')} {period} ({closure.label}).")
+    elif at is not None:
+        day = parsed.day if parsed is not None else now.date()
+        moment = datetime.combine(day, at, tzinfo=config.TIMEZONE)
+        status = hours.status_at(session, code, moment)
+        label = _cap(_day_label(day, now)) + f" à {french.clock(at)}"
+        if status.is_open:
+            until = f", jusqu'à {french.clock(hours.local(status.closes_at).time())}" if status.closes_at else ""
+            messages.append(f"{label}, {_state(facility, 'ouvert')}{until}.")
+        else:
+            reason = f" : {status.reason}" if status.reason else ""
+            text = f"{label}, {_state(facility, 'fermé')}{reason}."
+            if status.next_opening:
+                text += f" Réouverture {_when(status.next_opening, now)}."
+            messages.append(text)
+    else:
+        lines = []
+        for day in parsed.days()[:MAX_DAYS_LISTED]:
+            day_hours = hours.hours_on(session, code, day)
+            if day_hours.is_open:
+                lines.append(f"{_cap(_day_label(day, now))}, {_state(facility, 'ouvert')} {_intervals(day_hours.intervals)}.")
+            else:
+                reason = f" : {day_hours.reason}" if day_hours.reason else ""
+                lines.append(f"{_cap(_day_label(day, now))}, {_state(facility, 'fermé')}{reason}.")
+        messages.append("\n".join(lines))
+    alert_text = _alerts_message(alerts.touching(session, now, facility_code=code), now)
+    if alert_text:
+        messages.append(alert_text)
+    return messages
+
+
+def _now_sentence(session, facility, now: datetime) -> str:
+    status = hours.status_at(session, facility.code, now)
+    if status.is_open:
+        until = f", jusqu'à {_until(status.closes_at, now)}" if status.closes_at else ""
+        return _cap(f"{_state(facility, 'ouvert')} en ce moment{until}.")
+    reason = f" : {status.reason}" if status.reason else ""
+    text = _cap(f"{_state(facility, 'fermé')} en ce moment{reason}.")
+    if status.next_opening:
+        text += f" Réouverture {_when(status.next_opening, now)}."
+    return text
+
+
+def _until(closes_at: datetime, now: datetime) -> str:
+    closes_at = hours.local(closes_at)
+    if closes_at.date() == now.date():
+        return french.clock(closes_at.time())
+    return _when(closes_at, now)
+
+
+class ActionAnswerOpeningHours(Action):
+    def name(self) -> Text:
+        return "action_answer_opening_hours"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        code = _facility_code(tracker)
+        date_text = clean(first_entity(tracker, "date"), 100) or None
+        time_text = clean(first_entity(tracker, "time"), 50) or None
+        follow_up = _intent(tracker) == "inform"
+        if follow_up and not date_text and not time_text:
+            date_text = tracker.get_slot("info_date")  # "et la médiathèque ?" keeps the day asked
+        if code is None:
+            return _ask_facility(dispatcher, "opening_hours") + [SlotSet("info_date", date_text)]
+        try:
+            messages = await in_unit_of_work(opening_hours_messages, code, date_text, time_text, current_time())
+        except Exception:
+            logger.exception("opening hours of %s", code)
+            messages = None
+        if not messages:
+            _unavailable(dispatcher)
+        for text in messages or []:
+            dispatcher.utter_message(text=text)
+        return [SlotSet("facility", code), SlotSet("info_topic", "opening_hours"), SlotSet("info_date", date_text)]
+
+
+# --- address and contact ------------------------------------------------------------------
+
+
+def address_messages(session, code: str, now: datetime) -> list[str]:
+    facility = facilities.get(session, code)
+    if facility is None:
+        return []
+    messages = [f"{_cap(facility.name)} : {facility.address}.\nPlan : {facilities.map_url(facility)}"]
+    if facility.accessibility:
+        messages.append(f"Accessibilité : {facility.accessibility}")
+    alert_text = _alerts_message(alerts.touching(session, now, facility_code=code), now)
+    if alert_text:
+        messages.append(alert_text)
+    return messages
+
+
+def contact_messages(session, code: str, now: datetime) -> list[str]:
+    facility = facilities.get(session, code)
+    if facility is None:
+        return []
+    ways = []
+    if facility.phone:
+        ways.append(f"au {french.phone(facility.phone)}")
+    if facility.email:
+        ways.append(f"par e-mail à {facility.email}")
+    if not ways:
+        commune = config.commune()
+        ways = [f"au {french.phone(commune.main_phone)}", f"par e-mail à {commune.main_email}"]
+    messages = [f"Vous pouvez joindre {facility.short_name} {' ou '.join(ways)}."]
+    messages.append(_now_sentence(session, facility, now))
+    if facility.hours_note:
+        messages.append(facility.hours_note)
+    return messages
+
+
+class _FacilityAnswer(Action):
+    topic = ""
+    build = staticmethod(address_messages)
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        code = _facility_code(tracker)
+        if code is None:
+            return _ask_facility(dispatcher, self.topic)
+        try:
+            messages = await in_unit_of_work(self.build, code, current_time())
+        except Exception:
+            logger.exception("%s of %s", self.topic, code)
+            messages = None
+        if not messages:
+            _unavailable(dispatcher)
+        for text in messages or []:
+            dispatcher.utter_message(text=text)
+        return [SlotSet("facility", code), SlotSet("info_topic", self.topic)]
+
+
+class ActionAnswerAddress(_FacilityAnswer):
+    topic = "address"
+    build = staticmethod(address_messages)
+
+    def name(self) -> Text:
+        return "action_answer_address"
+
+
+class ActionAnswerContact(_FacilityAnswer):
+    topic = "contact"
+    build = staticmethod(contact_messages)
+
+    def name(self) -> Text:
+        return "action_answer_contact"
+
+
+# --- procedures ---------------------------------------------------------------------------
+
+
+def procedure_snapshot(session, code: str) -> dict | None:
+    procedure = procedures.get(session, code)
+    if procedure is None:
+        return None
+    return {
+        "code": procedure.code,
+        "name": procedure.name,
+        "documents": list(procedure.documents or []),
+        "cost": procedure.cost,
+        "delay": procedure.delay,
+        "needs_appointment": procedure.needs_appointment,
+        "url": procedure.url,
+        "notes": procedure.notes,
+    }
+
+
+class ActionAnswerProcedure(Action):
+    def name(self) -> Text:
+        return "action_answer_procedure"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        code = _canonical(first_entity(tracker, "procedure"), PROCEDURE_CODES) or _canonical(
+            tracker.get_slot("procedure"), PROCEDURE_CODES
+        )
+        if code is None:
+            dispatcher.utter_message(response="utter_ask_which_procedure")
+            return [SlotSet("info_topic", "procedure")]
+        try:
+            info = await in_unit_of_work(procedure_snapshot, code)
+        except Exception:
+            logger.exception("procedure %s", code)
+            info = None
+        if info is None:
+            _unavailable(dispatcher)
+            return [SlotSet("procedure", code), SlotSet("info_topic", "procedure")]
+        documents = "\n".join(f"- {d}" for d in info["documents"])
+        dispatcher.utter_message(text=f"Démarche « {info['name']} » : voici ce qu'il faut fournir.\n{documents}")
+        dispatcher.utter_message(text=f"Coût : {info['cost']}.\nDélai : {info['delay']}.")
+        if info["notes"]:
+            dispatcher.utter_message(text=info["notes"])
+        dispatcher.utter_message(text=f"La fiche officielle sur service-public.fr : {info['url']}")
+        if info["needs_appointment"]:
+            dispatcher.utter_message(
+                text="Cette démarche se fait sur rendez-vous en mairie. Voulez-vous prendre rendez-vous ?",
+                buttons=[
+                    {"title": "Prendre rendez-vous", "payload": f'/book_appointment{{"procedure":"{code}"}}'},
+                    {"title": "Non merci", "payload": "/deny"},
+                ],
+            )
+        return [SlotSet("procedure", code), SlotSet("info_topic", "procedure")]
+
+
+# --- waste collection ---------------------------------------------------------------------
+
+
+def waste_answer(session, place_text: str, waste_type: str | None, now: datetime) -> dict:
+    """{"found": street name or sector, "messages": [...]} or {"found": None, "sectors": {...}}."""
+    street = streets.match(session, place_text)
+    sector = street.sector if street else streets.match_sector(session, place_text)
+    if sector is None:
+        by_sector: dict[str, list[str]] = {}
+        for s in streets.all(session):
+            by_sector.setdefault(s.sector, []).append(s.name)
+        return {"found": None, "sectors": by_sector}
+    where = f"{street.name} (secteur {sector})" if street else f"secteur {sector}"
+    collections = waste.next_collections(session, sector, now, waste_type=waste_type, count=2)
+    messages = []
+    if waste_type and collections:
+        c = collections[0]
+        if c.dates:
+            following = f", puis le {french.day(c.dates[1])}" if len(c.dates) > 1 else ""
+            text = f"Prochaine collecte des {c.label}, {where} : le {french.day(c.dates[0])}{following}."
+        else:
+            text = f"Pas de collecte des {c.label} prévue prochainement, {where}."
+        if c.note:
+            text += f"\n{c.note}"
+        messages.append(text)
+    elif collections:
+        lines = [f"Prochaines collectes, {where} :"]
+        for c in collections:
+            when = " puis ".join(french.day(d) for d in c.dates) if c.dates else "pas de date prévue"
+            lines.append(f"- {c.label} : {when}")
+        messages.append("\n".join(lines))
+    else:
+        messages.append(f"Je n'ai pas le calendrier de collecte du secteur {sector}.")
+    found_alerts = alerts.touching(session, now, street_name=street.name) if street else []
+    alert_text = _alerts_message(found_alerts, now)
+    if alert_text:
+        messages.append(alert_text)
+    return {"found": street.name if street else f"secteur {sector}", "messages": messages}
+
+
+class ActionAnswerWasteCollection(Action):
+    def name(self) -> Text:
+        return "action_answer_waste_collection"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        follow_up = _intent(tracker) == "inform"
+        waste_type = _canonical(first_entity(tracker, "waste_type"), WASTE_TYPES)
+        if waste_type is None and follow_up:
+            waste_type = _canonical(tracker.get_slot("waste_type"), WASTE_TYPES)
+        place = clean(first_entity(tracker, "address"), 200) or None
+        if place is None and follow_up and not first_entity(tracker, "waste_type"):
+            place = clean(latest_text(tracker), 200) or None  # a bare "rue Pasteur" the NLU did not tag
+        if place is None and not follow_up:
+            place = clean(latest_text(tracker), 200) or None  # "les encombrants rue Pasteur" without entity
+            if place:
+                found = await in_unit_of_work(lambda s, t: streets.match(s, t) is not None, place)
+                place = place if found else None
+        if place is None:
+            place = tracker.get_slot("street")
+        events = [SlotSet("info_topic", "waste_collection"), SlotSet("waste_type", waste_type)]
+        if not place:
+            dispatcher.utter_message(response="utter_ask_street")
+            return events
+        try:
+            answer = await in_unit_of_work(waste_answer, place, waste_type, current_time())
+        except Exception:
+            logger.exception("waste collection for %r", place)
+            _unavailable(dispatcher)
+            return events
+        if answer["found"] is None:
+            dispatcher.utter_message(
+                text=f"Je ne trouve pas « {place[:80]} » parmi les rues de {config.commune().name}."
+            )
+            sectors = answer["sectors"]
+            sectors = dict(sorted(sectors.items()))
+            listing = "\n".join(f"- {sector} : {', '.join(names)}" for sector, names in sectors.items())
+            dispatcher.utter_message(
+                text=f"Choisissez votre secteur :\n{listing}",
+                buttons=[
+                    {"title": f"Secteur {sector}", "payload": f'/inform{{"address":"secteur {sector}"}}'}
+                    for sector in sectors
+                ],
+            )
+            return events + [SlotSet("street", None)]
+        for text in answer["messages"]:
+            dispatcher.utter_message(text=text)
+        return events + [SlotSet("street", answer["found"])]
+
+
+# --- alerts -------------------------------------------------------------------------------
+
+
+def alerts_messages(session, place_text: str | None, facility_code: str | None, now: datetime) -> list[str]:
+    street = streets.match(session, place_text) if place_text else None
+    if place_text and street is None:
+        prefix = [f"Je ne trouve pas « {place_text[:80]} » parmi les rues de {config.commune().name}. Voici toutes les alertes."]
+        place_text = None
+    else:
+        prefix = []
+    if street is not None or facility_code:
+        found = alerts.touching(session, now, facility_code=facility_code, street_name=street.name if street else None)
+        subject = street.name if street else facilities.get(session, facility_code).short_name
+        if not found:
+            return prefix + [f"Rien de signalé en ce moment pour {subject}."]
+        return prefix + [f"{_cap(subject)} :\n" + "\n".join("- " + _alert_line(a, now) for a in found)]
+    found = alerts.active(session, now, within_days=7)
+    if not found:
+        return prefix + ["Aucune alerte en cours dans la commune : ni travaux, ni fermeture, ni coupure signalés."]
+    return prefix + ["Alertes en cours et à venir :\n" + "\n".join("- " + _alert_line(a, now) for a in found)]
+
+
+class ActionAnswerAlerts(Action):
+    def name(self) -> Text:
+        return "action_answer_alerts"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        place = clean(first_entity(tracker, "address"), 200) or None
+        code = _canonical(first_entity(tracker, "facility"), FACILITY_CODES)
+        try:
+            messages = await in_unit_of_work(alerts_messages, place, code, current_time())
+        except Exception:
+            logger.exception("alerts")
+            messages = None
+        if not messages:
+            _unavailable(dispatcher)
+        for text in messages or []:
+            dispatcher.utter_message(text=text)
+        events = [SlotSet("info_topic", "alerts")]
+        if code:
+            events.append(SlotSet("facility", code))
+        return events

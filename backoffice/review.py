@@ -1,0 +1,297 @@
+"""The review tool: inbox, conversation view, annotation, export, retraining, dashboard.
+
+Roles: reading conversations and the dashboard: admin, trainer, agent (contacts are masked
+for trainers); annotating, exporting and retraining: admin, trainer.
+"""
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse
+from starlette.datastructures import FormData
+
+from backoffice.auth import StaffIdentity, flash, redirect, render, require_login, require_role, verify_csrf
+from townhall import db, references
+from townhall.review import annotations as notes
+from townhall.review import conversations as conv
+from townhall.review import dashboard as dash
+from townhall.review import export as exporter
+from townhall.review import retrain, vocabulary
+from townhall.review.models import RetrainJob
+
+router = APIRouter(prefix="/review", dependencies=[Depends(verify_csrf)])
+require_trainer = require_role("trainer")
+PAGE_SIZE = 50
+_vocabulary: notes.Vocabulary | None = None
+REFERENCE = re.compile(r"\b(?:RDV|SIG)-[A-Z2-9]{6}\b")
+
+
+def vocab() -> notes.Vocabulary:
+    """The domain's intents and entities, read once."""
+    global _vocabulary
+    if _vocabulary is None:
+        _vocabulary = vocabulary.load()
+    return _vocabulary
+
+
+def _tracker(request: Request) -> str:
+    return request.app.state.tracker_url
+
+
+def _date(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def _url(sender_id: str) -> str:
+    from urllib.parse import quote
+
+    return "/review/conversation?sender=" + quote(sender_id, safe="")
+
+
+@router.get("", response_class=HTMLResponse)
+def inbox(request: Request, start: str | None = None, end: str | None = None, channel: str | None = None,
+          intent: str | None = None, low: str | None = None, fallback: str | None = None,
+          handoff: str | None = None, reviewed: str | None = None, tag: str | None = None,
+          q: str | None = None, sort: str = "newest", page: int = 1,
+          user: StaffIdentity = Depends(require_login)):
+    flt = conv.InboxFilter(start=_date(start), end=_date(end), channel=channel or None, intent=intent or None,
+                           low_confidence=bool(low), fallback=bool(fallback), handoff=bool(handoff),
+                           reviewed=reviewed if reviewed in ("yes", "no") else None, tag=tag or None,
+                           query=(q or "")[:200] or None, sort="confidence" if sort == "confidence" else "newest",
+                           masked=user.masks_contacts)
+    with db.unit_of_work(request.app.state.database_url) as session:
+        done = notes.reviewed_conversations(session)
+        tags = notes.tags_by_conversation(session)
+        all_tags = notes.all_tags(session)
+    items = conv.inbox(_tracker(request), flt, done, tags)
+    page = max(1, page)
+    pages = max(1, (len(items) + PAGE_SIZE - 1) // PAGE_SIZE)
+    shown = items[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+    mask = conv.mask_contacts if user.masks_contacts else (lambda t: t)
+    rows = [{"summary": s, "url": _url(s.sender_id), "first_text": mask(s.first_text)[:160],
+             "reviewed": s.sender_id in done, "tags": sorted(tags.get(s.sender_id, ()))} for s in shown]
+    query = {k: v for k, v in request.query_params.items() if k != "page"}
+    return render(request, "review/inbox.html", rows=rows, total=len(items), page=page, pages=pages, flt=flt,
+                  params=query, intents=vocab().intents, channels=conv.channels(_tracker(request)),
+                  tags=all_tags, low_threshold=conv.LOW_CONFIDENCE)
+
+
+def _segments(text: str, entities: list[dict]) -> list[dict]:
+    """The message split into plain text and highlighted entities."""
+    parts, cursor = [], 0
+    for e in sorted(entities, key=lambda e: e["start"]):
+        if e["start"] < cursor:
+            continue
+        if e["start"] > cursor:
+            parts.append({"text": text[cursor:e["start"]]})
+        parts.append({"text": text[e["start"]:e["end"]], "entity": e["entity"], "value": e.get("value")})
+        cursor = e["end"]
+    if cursor < len(text):
+        parts.append({"text": text[cursor:]})
+    return parts
+
+
+@router.get("/conversation", response_class=HTMLResponse)
+def conversation(request: Request, sender: str, user: StaffIdentity = Depends(require_login)):
+    turns = conv.conversation(_tracker(request), sender)
+    if not turns:
+        raise HTTPException(404, detail="Cette conversation n'existe pas ou a été supprimée.")
+    with db.unit_of_work(request.app.state.database_url) as session:
+        saved = notes.annotations_of(session, sender)
+        review = notes.conversation_review(session, sender)
+        tags = sorted(notes.tags_by_conversation(session).get(sender, ()))
+        changes = notes.history(session, sender)[:30]
+    masked = user.masks_contacts
+    mask = conv.mask_contacts if masked else (lambda t: t)
+    items, found_refs = [], set()
+    for turn in turns:
+        item = {"turn": turn}
+        if turn.kind == "user":
+            m = turn.message
+            note = saved.get(turn.event_id)
+            entities = note.entities if note else m.entities
+            item.update(text=mask(m.text), segments=[{**s, "text": mask(s["text"]),
+                                                      "value": conv.mask_value(s.get("value")) if masked else s.get("value")}
+                                                     for s in _segments(m.text, entities)],
+                        note=note, entities=[{**e, "text": mask(m.text[e["start"]:e["end"]]),
+                                              "value": conv.mask_value(e.get("value")) if masked else e.get("value")}
+                                             for e in entities],
+                        predicted=[f"{e['entity']} = {mask(str(e.get('value')))}" for e in m.entities],
+                        low=m.confidence is not None and m.confidence < conv.LOW_CONFIDENCE)
+            found_refs.update(REFERENCE.findall(m.text.upper()))
+        elif turn.kind == "bot":
+            item["text"] = mask(turn.text)
+            found_refs.update(REFERENCE.findall(turn.text or ""))
+        elif turn.kind == "slot":
+            item["value"] = conv.mask_value(turn.value) if masked else turn.value
+            if turn.name == "reference" and isinstance(turn.value, str) and references.parse(turn.value):
+                found_refs.add(references.parse(turn.value))
+        items.append(item)
+    slots = conv.final_slots(turns)
+    if masked:
+        slots = {k: conv.mask_value(v) for k, v in slots.items()}
+    links = []
+    for ref in sorted(found_refs):
+        if user.role in ("admin", "agent"):
+            url = f"/staff/reports/{ref}" if ref.startswith("SIG") else f"/staff/appointments?reference={ref}"
+        else:
+            url = None
+        links.append({"reference": ref, "url": url, "kind": "signalement" if ref.startswith("SIG") else "rendez-vous"})
+    return render(request, "review/conversation.html", sender=sender, items=items, slots=slots,
+                  active_form=conv.active_form(turns), review=review, tags=tags, links=links, changes=changes,
+                  intents=vocab().intents, entity_names=vocab().entities,
+                  can_annotate=user.role in ("admin", "trainer"), self_url=_url(sender))
+
+
+def _entities_from_form(form: FormData, text: str) -> list[dict]:
+    """Existing rows (kept, fixed or deleted) plus the new entity selected in the text."""
+    result = []
+    for i in range(100):
+        if f"ent_start_{i}" not in form:
+            break
+        if form.get(f"ent_delete_{i}"):
+            continue
+        result.append({"start": form.get(f"ent_start_{i}"), "end": form.get(f"ent_end_{i}"),
+                       "entity": form.get(f"ent_entity_{i}"), "value": form.get(f"ent_value_{i}")})
+    new_entity = form.get("new_entity")
+    if new_entity:
+        start, end = form.get("new_start"), form.get("new_end")
+        fragment = str(form.get("new_text") or "")
+        if start and end and str(start).isdigit() and str(end).isdigit():
+            span = (int(start), int(end))
+        else:
+            span = notes.locate(text, fragment)
+            if span is None:
+                raise notes.AnnotationError("Le texte de la nouvelle entité ne figure pas dans le message.")
+        result.append({"start": span[0], "end": span[1], "entity": new_entity, "value": form.get("new_value")})
+    return result
+
+
+@router.post("/annotate")
+async def annotate(request: Request, user: StaffIdentity = Depends(require_trainer)):
+    form = await request.form()
+    sender = str(form.get("sender") or "")
+    try:
+        event_id = int(form.get("event_id") or 0)
+    except ValueError:
+        event_id = 0
+    message = conv.user_message(_tracker(request), sender, event_id)
+    if message is None:
+        raise HTTPException(404, detail="Ce message n'existe pas ou a été supprimé.")
+    try:
+        entities = _entities_from_form(form, message.text)
+        with db.unit_of_work(request.app.state.database_url) as session:
+            notes.annotate(session, message, intent=str(form.get("intent") or ""), entities=entities,
+                           out_of_scope=bool(form.get("out_of_scope")), reviewed=bool(form.get("reviewed")),
+                           destination=str(form.get("destination") or "train"), by=str(user), vocabulary=vocab())
+    except notes.AnnotationError as exc:
+        flash(request, str(exc), "error")
+    else:
+        flash(request, "L'annotation est enregistrée.")
+    return redirect(_url(sender) + f"#m{event_id}")
+
+
+@router.post("/unannotate")
+def unannotate(request: Request, sender: str = Form(""), event_id: int = Form(0),
+               user: StaffIdentity = Depends(require_trainer)):
+    with db.unit_of_work(request.app.state.database_url) as session:
+        notes.remove_annotation(session, sender, event_id, str(user))
+    flash(request, "L'annotation est supprimée.")
+    return redirect(_url(sender) + f"#m{event_id}")
+
+
+@router.post("/conversation/reviewed")
+def mark_reviewed(request: Request, sender: str = Form(""), reviewed: str = Form("1"),
+                  user: StaffIdentity = Depends(require_trainer)):
+    if not conv.conversation(_tracker(request), sender):
+        raise HTTPException(404, detail="Cette conversation n'existe pas ou a été supprimée.")
+    with db.unit_of_work(request.app.state.database_url) as session:
+        notes.mark_conversation(session, sender, reviewed == "1", str(user))
+    flash(request, "La conversation est marquée comme relue." if reviewed == "1" else "La conversation est à relire.")
+    return redirect(_url(sender))
+
+
+@router.post("/conversation/tags")
+def add_tag(request: Request, sender: str = Form(""), tag: str = Form(""), remove: str = Form(""),
+            user: StaffIdentity = Depends(require_trainer)):
+    try:
+        with db.unit_of_work(request.app.state.database_url) as session:
+            if remove:
+                notes.remove_tag(session, sender, remove)
+            else:
+                notes.add_tag(session, sender, tag, str(user))
+    except notes.AnnotationError as exc:
+        flash(request, str(exc), "error")
+    return redirect(_url(sender))
+
+
+def _metrics(job: RetrainJob) -> list[dict]:
+    before = json.loads(job.metrics_before) if job.metrics_before else {}
+    after = json.loads(job.metrics_after) if job.metrics_after else {}
+    rows = []
+    for name, label in retrain.METRIC_LABELS.items():
+        b, a = before.get(name), after.get(name)
+        if isinstance(b, (int, float)) or isinstance(a, (int, float)):
+            rows.append({"label": label, "before": b, "after": a,
+                         "worse": isinstance(a, (int, float)) and isinstance(b, (int, float)) and a < b})
+    return rows
+
+
+@router.get("/training", response_class=HTMLResponse)
+def training(request: Request, user: StaffIdentity = Depends(require_trainer)):
+    from sqlalchemy import func, select
+
+    from townhall.review.models import MessageAnnotation
+
+    with db.unit_of_work(request.app.state.database_url) as session:
+        jobs = retrain.recent_jobs(session)
+        counts = dict(session.execute(select(MessageAnnotation.destination, func.count())
+                                      .group_by(MessageAnnotation.destination)).all())
+        jobs = [{"job": j, "metrics": _metrics(j)} for j in jobs]
+    running = any(j["job"].status in retrain.RUNNING for j in jobs)
+    path = exporter.TRAINING_FILE
+    return render(request, "review/training.html", jobs=jobs, running=running, counts=counts,
+                  training_file=str(path), heldout_file=str(exporter.HELDOUT_FILE))
+
+
+@router.post("/export")
+def export(request: Request, heldout: str = Form(""), user: StaffIdentity = Depends(require_trainer)):
+    with db.unit_of_work(request.app.state.database_url) as session:
+        result = exporter.export(session, root=getattr(request.app.state, "project_root", None),
+                                 include_heldout=bool(heldout), intents=set(vocab().intents))
+    message = (f"Export terminé : {result.training} exemple(s) d'entraînement, {result.heldout} exemple(s) de test, "
+               f"{result.skipped_known} déjà présent(s) dans les données écrites à la main.")
+    if result.conflicts:
+        message += " Conflits ignorés : " + " ; ".join(result.conflicts[:5])
+    flash(request, message, "error" if result.conflicts else "info")
+    return redirect("/review/training")
+
+
+@router.post("/retrain")
+def start_retrain(request: Request, user: StaffIdentity = Depends(require_trainer)):
+    runner = getattr(request.app.state, "retrain_runner", None)
+    loader = getattr(request.app.state, "retrain_loader", None) or retrain.load_into_rasa
+    try:
+        retrain.start(request.app.state.database_url, str(user), runner=runner, loader=loader)
+    except retrain.AlreadyRunning:
+        flash(request, "Un entraînement est déjà en cours.", "error")
+    else:
+        flash(request, "L'entraînement a démarré. Cette page se met à jour toute seule.")
+    return redirect("/review/training")
+
+
+@router.get("/dashboard", response_class=HTMLResponse)
+def dashboard(request: Request, days: int = 30, user: StaffIdentity = Depends(require_login)):
+    days = min(max(days, 1), 365)
+    with db.unit_of_work(request.app.state.database_url) as session:
+        figures = dash.figures(_tracker(request), session, days=days)
+    if user.masks_contacts:
+        figures.unanswered = [(conv.mask_contacts(t), n) for t, n in figures.unanswered]
+    peak = max([m for _, _, m in figures.days] + [1])
+    return render(request, "review/dashboard.html", f=figures, days=days, peak=peak)

@@ -1,0 +1,39 @@
+"""Print the shell exports that endpoints.production.yml needs, derived from the URLs.
+
+    eval "$(.venv/bin/python scripts/production_env.py)"
+
+DATABASE_URL (PostgreSQL) is the application database; TRACKER_DATABASE_URL (default: the
+same database) holds Rasa's conversations; REDIS_URL (default redis://127.0.0.1:6379/1) the
+lock store. Nothing is printed for an SQLite DATABASE_URL: the embedded default applies.
+"""
+from __future__ import annotations
+
+import os
+import shlex
+from urllib.parse import urlsplit, unquote
+
+
+def exports() -> dict[str, str]:
+    database = os.environ.get("DATABASE_URL", "")
+    if not database.startswith("postgresql"):
+        return {}
+    tracker = urlsplit(os.environ.get("TRACKER_DATABASE_URL") or database)
+    redis = urlsplit(os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/1")
+    return {
+        "TRACKER_DATABASE_URL": tracker.geturl(),
+        "TRACKER_DB_HOST": tracker.hostname or "127.0.0.1",
+        "TRACKER_DB_PORT": str(tracker.port or 5432),
+        "TRACKER_DB_NAME": tracker.path.lstrip("/") or "postgres",
+        "TRACKER_DB_USER": unquote(tracker.username or "postgres"),
+        "TRACKER_DB_PASSWORD": unquote(tracker.password or ""),
+        "REDIS_HOST": redis.hostname or "127.0.0.1",
+        "REDIS_PORT": str(redis.port or 6379),
+        "REDIS_DB": (redis.path.lstrip("/") or "1"),
+        "ACTION_ENDPOINT_URL": os.environ.get("ACTION_ENDPOINT_URL", f"http://localhost:{os.environ.get('ACTIONS_PORT', '5055')}/webhook"),
+        "RASA_ENDPOINTS": "endpoints.production.yml",
+    }
+
+
+if __name__ == "__main__":
+    for key, value in exports().items():
+        print(f"export {key}={shlex.quote(value)}")

@@ -1,0 +1,219 @@
+"""The review tool's pages: inbox, conversation view, annotation, export, retraining, dashboard."""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import yaml
+from sqlalchemy import select
+
+from townhall import db
+from townhall.review import conversations as conv
+from townhall.review import retrain
+from townhall.review.models import AnnotationChange, ConversationTag, MessageAnnotation
+from tests.backoffice.test_review_fixtures import (app, client_for, project_root, token_of,  # noqa: F401
+                                                   tracker_template, tracker_url)
+
+
+def _event_id(url: str, sender: str, text_start: str) -> int:
+    for turn in conv.conversation(url, sender):
+        if turn.kind == "user" and turn.message.text.startswith(text_start):
+            return turn.event_id
+    raise AssertionError("message not found")
+
+
+def test_inbox_lists_newest_first_and_filters(app):
+    client = client_for(app, "camille")
+    page = client.get("/review").text
+    assert page.index("je voudrais un rdv") < page.index("jveu un truc") < page.index("bonjour")
+    assert "4 conversations" in page
+    low = client.get("/review?low=1&sort=confidence").text
+    assert low.index("&lt;script&gt;") < low.index("jveu un truc")  # least confident first
+    assert "la piscine" not in low and "bonjour</a>" not in low
+    assert "jveu un truc" in client.get("/review?fallback=1").text
+    assert "1 conversation." in client.get("/review?handoff=1").text
+    assert "demo-piscine" in client.get("/review?intent=ask_opening_hours").text
+    assert "1 conversation." in client.get("/review?channel=facebook").text
+    assert "1 conversation." in client.get("/review?q=PISCINE").text
+    assert "Aucune conversation" in client.get("/review?q=introuvable").text
+    assert "4 conversations" in client.get("/review?start=2000-01-01&end=2999-12-31").text
+    assert "Aucune conversation" in client.get("/review?end=2000-01-01").text
+    assert "Aucune conversation" in client.get("/review?reviewed=yes").text
+    assert client.get("/review?start=pas-une-date&page=-3&sort=%3Cx%3E").status_code == 200
+
+
+def test_conversation_view_shows_nlu_and_dialogue(app, tracker_url):
+    page = client_for(app, "dominique").get("/review/conversation?sender=demo-rdv").text
+    assert "book_appointment" in page and "95.0 %" in page
+    assert '<mark class="entity" title="procedure = passeport">passeport' in page
+    assert "booking_form" in page  # the form opened in the conversation
+    assert "camille@example.org" in page  # agents see contacts
+    assert 'href="/staff/appointments?reference=RDV-7K3F9Q"' in page
+    confused = client_for(app, "dominique").get("/review/conversation?sender=demo-confus").text
+    assert "book_appointment (33.0 %)" in confused  # top alternatives
+    assert "action_default_fallback" in confused and "Je n&#39;ai pas bien compris" in confused
+
+
+def test_trainers_see_contacts_masked(app):
+    page = client_for(app, "camille").get("/review/conversation?sender=demo-rdv").text
+    assert "camille@example.org" not in page and "06 12 34 56 78" not in page and "+33612345678" not in page
+    assert "•••••••@•••••••.•••" in page
+    assert "RDV-7K3F9Q" in page and 'href="/staff/appointments' not in page  # no link to a page they cannot open
+    inbox = client_for(app, "camille").get("/review?q=camille").text
+    assert "camille@example.org" not in inbox and "Aucune conversation" in inbox  # no search on hidden contacts
+    assert "1 conversation." in client_for(app, "dominique").get("/review?q=camille").text
+
+
+def test_citizen_text_is_escaped(app):
+    page = client_for(app, "admin").get("/review/conversation?sender=demo-hostile").text
+    assert "<script>alert" not in page and "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in page
+
+
+def test_unknown_conversation_is_a_french_404(app):
+    response = client_for(app, "admin").get("/review/conversation?sender=nobody")
+    assert response.status_code == 404 and "n&#39;existe pas" in response.text
+
+
+def test_correct_an_intent_and_entities(app, tracker_url):
+    client = client_for(app, "camille")
+    token = token_of(client)
+    event_id = _event_id(tracker_url, "demo-confus", "jveu")
+    text = "jveu un truc pr mon gamin a l ecole"
+    response = client.post("/review/annotate", data={
+        "csrf_token": token, "sender": "demo-confus", "event_id": event_id, "intent": "ask_procedure",
+        "destination": "train", "reviewed": "1", "new_entity": "procedure", "new_start": text.index("ecole"),
+        "new_end": len(text), "new_text": "ecole", "new_value": "inscription_scolaire"}, follow_redirects=False)
+    assert response.status_code == 303
+    page = client.get(response.headers["location"]).text
+    assert "L&#39;annotation est enregistrée." in page and "Annotée par camille" in page
+    with db.unit_of_work(app.state.database_url) as session:
+        note = session.execute(select(MessageAnnotation)).scalar_one()
+        assert (note.intent, note.annotated_by, note.predicted_intent) == ("ask_procedure", "camille", "ask_procedure")
+        assert note.entities == [{"start": 30, "end": 35, "entity": "procedure", "value": "inscription_scolaire"}]
+        assert note.annotated_at is not None
+    # Fix the entity's value, then delete it, then mark out of scope; history records each change.
+    base = {"csrf_token": token, "sender": "demo-confus", "event_id": event_id, "intent": "ask_procedure",
+            "ent_start_0": 30, "ent_end_0": 35, "ent_entity_0": "procedure", "destination": "test"}
+    client.post("/review/annotate", data={**base, "ent_value_0": "inscription_scolaire "})
+    client.post("/review/annotate", data={**base, "ent_value_0": "x", "ent_delete_0": "1", "out_of_scope": "1"})
+    with db.unit_of_work(app.state.database_url) as session:
+        note = session.execute(select(MessageAnnotation)).scalar_one()
+        assert note.entities == [] and note.intent == "out_of_scope" and note.out_of_scope
+        assert note.destination == "test"
+        changes = session.execute(select(AnnotationChange)).scalars().all()
+        assert len(changes) == 3 and all(c.changed_by == "camille" for c in changes)
+
+
+def test_entity_by_typed_text_and_bad_annotations(app, tracker_url):
+    client = client_for(app, "camille")
+    token = token_of(client)
+    event_id = _event_id(tracker_url, "demo-piscine", "la piscine")
+    base = {"csrf_token": token, "sender": "demo-piscine", "event_id": event_id, "intent": "ask_opening_hours"}
+    page = client.post("/review/annotate", data={**base, "new_entity": "date", "new_text": "DIMANCHE"}).text
+    assert "L&#39;annotation est enregistrée." in page
+    with db.unit_of_work(app.state.database_url) as session:
+        note = session.execute(select(MessageAnnotation)).scalar_one()
+        assert [e["entity"] for e in note.entities] == ["date"]  # the predicted entities were replaced
+    for bad, message in [({"intent": "pizza"}, "Choisissez une intention"),
+                         ({"new_entity": "facility", "new_text": "absent"}, "ne figure pas"),
+                         ({"new_entity": "couleur", "new_text": "piscine"}, "Entité inconnue"),
+                         ({"new_entity": "facility", "new_start": "0", "new_end": "999"}, "sort du message")]:
+        page = client.post("/review/annotate", data={**base, **bad}).text
+        assert message in page, message
+    assert client.post("/review/annotate", data={**base, "event_id": "999999"}).status_code == 404
+    assert client.post("/review/annotate", data={**base, "event_id": "abc"}).status_code == 404
+
+
+def test_review_and_tag_a_conversation(app):
+    client = client_for(app, "camille")
+    token = token_of(client)
+    client.post("/review/conversation/reviewed", data={"csrf_token": token, "sender": "demo-rdv", "reviewed": "1"})
+    client.post("/review/conversation/tags", data={"csrf_token": token, "sender": "demo-rdv", "tag": "Prise de RDV"})
+    client.post("/review/conversation/tags", data={"csrf_token": token, "sender": "demo-rdv", "tag": "<b>x</b>"})
+    page = client.get("/review/conversation?sender=demo-rdv").text
+    assert "Relue par camille" in page and "prise-de-rdv" in page and "<b>x" not in page
+    assert "1 conversation." in client.get("/review?reviewed=yes").text
+    assert "3 conversations" in client.get("/review?reviewed=no").text
+    assert "1 conversation." in client.get("/review?tag=prise-de-rdv").text
+    client.post("/review/conversation/tags", data={"csrf_token": token, "sender": "demo-rdv", "remove": "prise-de-rdv"})
+    with db.unit_of_work(app.state.database_url) as session:
+        assert [t.tag for t in session.execute(select(ConversationTag)).scalars()] == ["b-x-b"]
+
+
+def _annotate_samples(client, tracker_url):
+    token = token_of(client)
+    rdv = _event_id(tracker_url, "demo-rdv", "camille@")
+    confus = _event_id(tracker_url, "demo-confus", "jveu")
+    piscine = _event_id(tracker_url, "demo-piscine", "la piscine")
+    client.post("/review/annotate", data={"csrf_token": token, "sender": "demo-rdv", "event_id": rdv,
+                                          "intent": "inform", "ent_start_0": 0, "ent_end_0": 19,
+                                          "ent_entity_0": "email", "ent_value_0": "camille@example.org"})
+    client.post("/review/annotate", data={"csrf_token": token, "sender": "demo-confus", "event_id": confus,
+                                          "intent": "ask_procedure", "destination": "test"})
+    client.post("/review/annotate", data={"csrf_token": token, "sender": "demo-piscine", "event_id": piscine,
+                                          "intent": "ask_opening_hours"})  # already written by hand
+    return token
+
+
+def test_export_writes_a_deduplicated_idempotent_file(app, tracker_url, project_root):
+    client = client_for(app, "camille")
+    token = _annotate_samples(client, tracker_url)
+    response = client.post("/review/export", data={"csrf_token": token, "heldout": "1"})
+    assert "1 exemple(s) d&#39;entraînement, 1 exemple(s) de test, 1 déjà présent(s)" in response.text
+    training = project_root / "data" / "nlu" / "review_corrections.yml"
+    heldout = project_root / "tests" / "nlu" / "heldout_review.yml"
+    content = training.read_text(encoding="utf-8")
+    data = yaml.safe_load(content)
+    assert data["version"] == "3.1"
+    assert data["nlu"] == [{"intent": "inform", "examples":
+                            "- [camille.martin@example.org](email) ou 06 12 34 56 78\n"}]
+    assert "camille@example.org" not in content
+    assert yaml.safe_load(heldout.read_text())["nlu"][0]["intent"] == "ask_procedure"
+    handwritten = (project_root / "data" / "nlu" / "handwritten.yml").read_text()
+    client.post("/review/export", data={"csrf_token": token, "heldout": "1"})
+    assert training.read_text(encoding="utf-8") == content  # idempotent
+    assert (project_root / "data" / "nlu" / "handwritten.yml").read_text() == handwritten
+
+
+def test_retrain_runs_in_the_background_and_shows_figures(app, tmp_path, monkeypatch):
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / "current.tar.gz").write_bytes(b"old")
+    monkeypatch.setenv("RASA_MODELS_DIR", str(models))
+    monkeypatch.setattr(retrain.config, "PROJECT_ROOT", app.state.project_root)
+    calls, loaded = [], []
+
+    def run(cmd, cwd):
+        calls.append(cmd)
+        if "train" in cmd:
+            Path(cmd[cmd.index("--out") + 1], cmd[cmd.index("--fixed-model-name") + 1] + ".tar.gz").write_bytes(b"new")
+            return retrain.subprocess.CompletedProcess(cmd, 0, "trained", "")
+        score = 0.80 if "current" in cmd[cmd.index("--model") + 1] else 0.85
+        return retrain.subprocess.CompletedProcess(cmd, 0, json.dumps({"intent_accuracy": score, "macro_f1": score}), "")
+
+    app.state.retrain_runner = retrain.Runner(run)
+    app.state.retrain_loader = loaded.append
+    client = client_for(app, "camille")
+    page = client.post("/review/retrain", data={"csrf_token": token_of(client)}).text
+    assert "L&#39;entraînement a démarré" in page
+    for _ in range(100):
+        page = client.get("/review/training").text
+        if "nouveau modèle en service" in page:
+            break
+        time.sleep(0.1)
+    assert "nouveau modèle en service" in page
+    assert "0.800" in page and "0.850" in page and "Exactitude des intentions" in page
+    assert loaded and loaded[0].name.startswith("review-")
+    assert any("evaluate_nlu.py" in " ".join(c) for c in calls)
+
+
+def test_dashboard_figures(app):
+    page = client_for(app, "dominique").get("/review/dashboard").text
+    assert "<strong>4</strong> conversations" in page
+    assert "<strong>7</strong> messages de citoyens" in page
+    assert "<strong>25 %</strong> de conversations avec une incompréhension" in page
+    assert "ask_opening_hours : 1" in page
+    assert "« jveu un truc pr mon gamin a l ecole » (1 fois)" in page
+    masked = client_for(app, "camille").get("/review/dashboard").text
+    assert "camille@example.org" not in masked

@@ -1,0 +1,357 @@
+"""The review tool's core: accounts, annotations, export, retraining decisions, retention, dashboard."""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy import func, select
+
+from townhall import accounts, config, db, retention
+from townhall.review import annotations as notes
+from townhall.review import conversations as conv
+from townhall.review import dashboard, export, retrain, sample, vocabulary
+from townhall.review.models import (AnnotationChange, ConversationReview, ConversationTag, MessageAnnotation,
+                                    RetrainJob)
+
+VOCAB = vocabulary.load()
+
+
+def message(text: str, intent: str = "inform", event_id: int = 1, sender: str = "s1", ts: float | None = None,
+            confidence: float = 0.4) -> conv.Message:
+    return conv.Message(event_id=event_id, sender_id=sender, timestamp=ts or time.time(), text=text, intent=intent,
+                        confidence=confidence, alternatives=[], entities=[], channel="rest", message_id=None)
+
+
+# --- accounts ----------------------------------------------------------------------------
+
+def test_accounts_hash_authenticate_and_rate_limit(session):
+    user = accounts.create_user(session, " Camille ", "un-mot-de-passe-solide", "trainer")
+    assert user.username == "camille" and user.password_hash.startswith("$argon2id$")
+    assert "un-mot-de-passe-solide" not in user.password_hash
+    assert accounts.authenticate(session, "CAMILLE", "un-mot-de-passe-solide", "10.0.0.1").user is user
+    for _ in range(accounts.MAX_FAILURES_PER_USER_AND_IP):
+        assert accounts.authenticate(session, "camille", "faux", "10.0.0.1").user is None
+    limited = accounts.authenticate(session, "camille", "un-mot-de-passe-solide", "10.0.0.1")
+    assert limited.rate_limited and limited.user is None
+    assert accounts.authenticate(session, "camille", "un-mot-de-passe-solide", "10.0.0.2").user is user
+    assert accounts.authenticate(session, "inconnu", "x", "10.0.0.3").user is None
+
+
+@pytest.mark.parametrize("username,password,role,message", [
+    ("a b", "un-mot-de-passe-solide", "agent", "identifiant"),
+    ("lou", "court", "agent", "10 caractères"),
+    ("lou", "un-mot-de-passe-solide", "maire", "Rôle inconnu"),
+    ("", "un-mot-de-passe-solide", "agent", "identifiant"),
+])
+def test_accounts_refuse_bad_input(session, username, password, role, message):
+    with pytest.raises(accounts.AccountError, match=message):
+        accounts.create_user(session, username, password, role)
+
+
+def test_inactive_account_cannot_log_in(session):
+    user = accounts.create_user(session, "lou", "un-mot-de-passe-solide", "agent")
+    accounts.set_active(session, user.id, False)
+    assert accounts.authenticate(session, "lou", "un-mot-de-passe-solide", "1.1.1.1").user is None
+
+
+# --- annotations ---------------------------------------------------------------------------
+
+def test_annotation_saved_with_who_when_and_history(session):
+    m = message("la piscine rue Pasteur", "ask_address")
+    notes.annotate(session, m, intent="ask_opening_hours", entities=[{"start": 3, "end": 10, "entity": "facility",
+                   "value": "piscine"}], out_of_scope=False, reviewed=True, destination="train", by="camille",
+                   vocabulary=VOCAB)
+    row = notes.annotate(session, m, intent="ask_address", entities=[], out_of_scope=False, reviewed=True,
+                         destination="test", by="lou", vocabulary=VOCAB)
+    assert (row.intent, row.annotated_by, row.created_by, row.destination) == ("ask_address", "lou", "camille", "test")
+    assert row.annotated_at.tzinfo is not None
+    assert [c.changed_by for c in notes.history(session, "s1")] == ["lou", "camille"]
+
+
+@pytest.mark.parametrize("entities,error", [
+    ([{"start": 0, "end": 5, "entity": "facility"}, {"start": 3, "end": 8, "entity": "facility"}], "chevauchent"),
+    ([{"start": 0, "end": 50, "entity": "facility"}], "sort du message"),
+    ([{"start": 2, "end": 4, "entity": "facility"}], "espace"),
+    ([{"start": 0, "end": 2, "entity": "pizza"}], "inconnue"),
+    ([{"start": "a", "end": 2, "entity": "facility"}], "position"),
+])
+def test_bad_entities_refused(session, entities, error):
+    with pytest.raises(notes.AnnotationError, match=error):
+        notes.annotate(session, message("la piscine"), intent="inform", entities=entities, out_of_scope=False,
+                       reviewed=True, destination="train", by="x", vocabulary=VOCAB)
+
+
+def test_out_of_scope_and_blank_messages(session):
+    row = notes.annotate(session, message("une pizza svp"), intent="greet", entities=[], out_of_scope=True,
+                         reviewed=True, destination="train", by="x", vocabulary=VOCAB)
+    assert row.intent == "out_of_scope"
+    with pytest.raises(notes.AnnotationError):
+        notes.annotate(session, message("   ", event_id=2), intent="greet", entities=[], out_of_scope=False,
+                       reviewed=True, destination="train", by="x", vocabulary=VOCAB)
+
+
+def test_tags_are_normalised_and_unique(session):
+    assert notes.add_tag(session, "s1", "  Très Urgent ", "x") == "tres-urgent"
+    notes.add_tag(session, "s1", "très urgent", "x")
+    assert notes.tags_by_conversation(session) == {"s1": {"tres-urgent"}}
+    with pytest.raises(notes.AnnotationError):
+        notes.add_tag(session, "s1", "🙂🙂", "x")
+
+
+# --- masking and export --------------------------------------------------------------------
+
+def test_masking_keeps_length():
+    text = "écrivez à camille.martin@example.org ou au 06 12 34 56 78, merci"
+    masked = conv.mask_contacts(text)
+    assert len(masked) == len(text) and "camille" not in masked and "34" not in masked
+    assert masked.startswith("écrivez à ") and masked.endswith(", merci")
+
+
+def test_render_uses_synonym_values_and_hides_contacts():
+    line, plain = export.render("je suis à la Piscine  [ok]", [{"start": 13, "end": 20, "entity": "facility",
+                                                                 "value": "piscine"}])
+    assert line == 'je suis à la [Piscine]{"entity": "facility", "value": "piscine"} (ok)'
+    assert plain == "je suis à la Piscine (ok)"
+    line, _ = export.render("mail: lou@mairie.fr tel 0612345678", [{"start": 6, "end": 19, "entity": "email",
+                                                                     "value": "lou@mairie.fr"}])
+    assert line == f"mail: [{export.FAKE_EMAIL}](email) tel {export.FAKE_PHONE}"
+
+
+def _scratch_project(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    shutil.copytree(config.PROJECT_ROOT / "domain", root / "domain")
+    (root / "data" / "nlu").mkdir(parents=True)
+    (root / "data" / "nlu" / "hand.yml").write_text(
+        'version: "3.1"\nnlu:\n  - intent: greet\n    examples: |\n      - bonjour\n'
+        '  - intent: ask_address\n    examples: |\n      - où est la [mairie](facility) ?\n', encoding="utf-8")
+    return root
+
+
+def _annotate(session, text, intent, event_id, entities=(), destination="train"):
+    return notes.annotate(session, message(text, event_id=event_id), intent=intent, entities=list(entities),
+                          out_of_scope=False, reviewed=True, destination=destination, by="camille", vocabulary=VOCAB)
+
+
+def test_export_is_sorted_deduplicated_and_idempotent(session, tmp_path):
+    root = _scratch_project(tmp_path)
+    _annotate(session, "Bonjour", "greet", 1)  # written by hand already
+    _annotate(session, "où est la mairie ?", "ask_contact", 2)  # conflicts with the hand-written data
+    _annotate(session, "la déchetterie ferme à quelle heure", "ask_opening_hours", 3,
+              [{"start": 3, "end": 14, "entity": "facility", "value": "decheterie"}])
+    _annotate(session, "LA DÉCHETTERIE ferme à quelle heure", "ask_opening_hours", 4)  # same text, other case
+    _annotate(session, "c'est quand le verre", "ask_waste_collection", 5, destination="test")
+    result = export.export(session, root=root, intents=set(VOCAB.intents))
+    assert (result.training, result.heldout, result.skipped_known, len(result.conflicts)) == (1, 1, 2, 1)
+    training = root / export.TRAINING_FILE
+    first = training.read_text(encoding="utf-8")
+    assert first.startswith("# Generated")
+    data = yaml.safe_load(first)
+    assert data["nlu"] == [{"intent": "ask_opening_hours", "examples": "- LA DÉCHETTERIE ferme à quelle heure\n"}]
+    assert "verre" in (root / export.HELDOUT_FILE).read_text() and "verre" not in first
+    again = export.export(session, root=root, intents=set(VOCAB.intents))
+    assert not again.changed and training.read_text(encoding="utf-8") == first
+    assert (root / "data" / "nlu" / "hand.yml").read_text().count("bonjour") == 1
+
+
+def test_empty_export_is_still_valid_yaml(session, tmp_path):
+    root = _scratch_project(tmp_path)
+    export.export(session, root=root)
+    assert yaml.safe_load((root / export.TRAINING_FILE).read_text())["nlu"] == []
+
+
+def test_export_passes_rasa_data_validate(sqlite_url, tmp_path):
+    with db.unit_of_work(sqlite_url) as session:
+        _validate_export(session, tmp_path)
+
+
+def _validate_export(session, tmp_path):
+    root = _scratch_project(tmp_path)
+    _annotate(session, "la médiath ouvre quand", "ask_opening_hours", 1,
+              [{"start": 3, "end": 10, "entity": "facility", "value": "mediatheque"}])
+    _annotate(session, "mon mail c'est lou@mairie.fr", "inform", 2,
+              [{"start": 15, "end": 28, "entity": "email", "value": "lou@mairie.fr"}])
+    _annotate(session, "un lampadaire [cassé] {x} rue Pasteur", "report_incident", 3,
+              [{"start": 3, "end": 13, "entity": "incident_category", "value": "eclairage"},
+               {"start": 26, "end": 37, "entity": "address", "value": "rue Pasteur"}])
+    export.export(session, root=root, intents=set(VOCAB.intents))
+    done = subprocess.run([str(config.PROJECT_ROOT / ".venv" / "bin" / "rasa"), "data", "validate", "--domain",
+                           str(root / "domain"), "--data", str(root / "data"), "--config",
+                           str(config.PROJECT_ROOT / "config.yml")],
+                          capture_output=True, text=True, cwd=root, timeout=600,
+                          env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"})
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-3000:]
+    # Rasa only warns about training-data problems: none may concern the exported examples.
+    relevant = [line for line in output.splitlines() if "Warning" in line and "is listed in the domain" not in line
+                and "not used in any story" not in line and "sentry" not in line and "urllib3" not in line]
+    assert not [line for line in relevant if "data" in line or "entit" in line or "intent" in line], relevant
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    examples = load_data(str(root / export.TRAINING_FILE)).intent_examples
+    by_text = {e.get("text"): e for e in examples}
+    assert by_text["un lampadaire (cassé) (x) rue Pasteur"].get("entities")[0]["value"] == "eclairage"
+    assert f"mon mail c'est {export.FAKE_EMAIL}" in by_text
+
+
+# --- retraining ----------------------------------------------------------------------------
+
+def test_not_worse():
+    assert retrain.not_worse(None, {"intent_accuracy": 0.5})
+    assert not retrain.not_worse({"intent_accuracy": 0.9}, None)
+    assert retrain.not_worse({"intent_accuracy": 0.9, "macro_f1": 0.8}, {"intent_accuracy": 0.897, "macro_f1": 0.85})
+    assert not retrain.not_worse({"intent_accuracy": 0.9, "entity_f1": 0.8}, {"intent_accuracy": 0.95, "entity_f1": 0.7})
+    assert retrain.parse_metrics('log line\n{"intent_accuracy": 0.5}\n') == {"intent_accuracy": 0.5}
+
+
+def _fake_runner(tmp_path, scores: dict[str, float], fail_train=False):
+    def run(cmd, cwd):
+        if "train" in cmd:
+            if fail_train:
+                return subprocess.CompletedProcess(cmd, 1, "", "boom")
+            out = Path(cmd[cmd.index("--out") + 1]) / (cmd[cmd.index("--fixed-model-name") + 1] + ".tar.gz")
+            out.write_bytes(b"model")
+            return subprocess.CompletedProcess(cmd, 0, "", "")
+        model = cmd[cmd.index("--model") + 1]
+        score = scores["old" if "old" in model else "new"]
+        return subprocess.CompletedProcess(cmd, 0, json.dumps({"intent_accuracy": score, "macro_f1": score}), "")
+    return retrain.Runner(run)
+
+
+@pytest.mark.parametrize("new_score,expected,loads", [(0.9, "loaded", 1), (0.7, "rejected", 0)])
+def test_retrain_job_loads_only_a_model_not_worse(db_url, tmp_path, monkeypatch, new_score, expected, loads):
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / "old.tar.gz").write_bytes(b"old")
+    monkeypatch.setenv("RASA_MODELS_DIR", str(models))
+    monkeypatch.setattr(retrain.config, "PROJECT_ROOT", _scratch_project(tmp_path))
+    loaded = []
+    job_id = retrain.create_job(db_url, "camille")
+    with pytest.raises(retrain.AlreadyRunning):
+        retrain.create_job(db_url, "lou")
+    status = retrain.run_job(db_url, job_id, _fake_runner(tmp_path, {"old": 0.8, "new": new_score}), loaded.append)
+    assert status == expected and len(loaded) == loads
+    with db.unit_of_work(db_url) as session:
+        job = session.get(RetrainJob, job_id)
+        assert job.status == expected and json.loads(job.metrics_before)["intent_accuracy"] == 0.8
+        assert job.finished_at is not None and "Évaluation du nouveau modèle" in job.log
+
+
+def test_a_stale_job_does_not_block_retraining(db_url):
+    job_id = retrain.create_job(db_url, "camille")
+    with db.unit_of_work(db_url) as session:
+        session.get(RetrainJob, job_id).started_at = db.utcnow() - timedelta(hours=7)
+    assert retrain.create_job(db_url, "lou") != job_id
+    with db.unit_of_work(db_url) as session:
+        assert session.get(RetrainJob, job_id).status == "failed"
+
+
+def test_retrain_failure_is_reported(db_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("RASA_MODELS_DIR", str(tmp_path))
+    monkeypatch.setattr(retrain.config, "PROJECT_ROOT", _scratch_project(tmp_path))
+    job_id = retrain.create_job(db_url, "camille")
+    assert retrain.run_job(db_url, job_id, _fake_runner(tmp_path, {}, fail_train=True), lambda p: None) == "failed"
+    with db.unit_of_work(db_url) as session:
+        assert "entraînement échoué" in session.get(RetrainJob, job_id).step
+
+
+# --- tracker store: retention and dashboard ----------------------------------------------
+
+@pytest.fixture
+def tracker(tmp_path):
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    now = time.time()
+    conversations = sample.demo_conversations(now)
+    old = sample.demo_conversations(now - 100 * 86400)
+    conversations["old-piscine"] = old["demo-piscine"]
+    asyncio.run(sample.write(url, conversations))
+    yield url
+    conv.dispose(url)
+
+
+def test_retention_deletes_old_conversations_and_our_rows(db_url, tracker):
+    with db.unit_of_work(db_url) as session:
+        old_turn = next(t for t in conv.conversation(tracker, "old-piscine") if t.kind == "user")
+        new_turn = next(t for t in conv.conversation(tracker, "demo-rdv") if t.kind == "user")
+        for turn in (old_turn, new_turn):
+            notes.annotate(session, turn.message, intent="greet", entities=[], out_of_scope=False, reviewed=True,
+                           destination="train", by="x", vocabulary=VOCAB)
+        notes.add_tag(session, "old-piscine", "a-revoir", "x")
+        notes.mark_conversation(session, "old-piscine", True, "x")
+    purged = retention.purge(db_url, tracker, days=90)
+    assert purged.conversations == 1 and purged.events > 0 and purged.annotations == 1
+    assert {s.sender_id for s in conv.summaries(tracker)} == {"demo-rdv", "demo-confus", "demo-piscine"}
+    with db.unit_of_work(db_url) as session:
+        assert session.execute(select(func.count()).select_from(MessageAnnotation)).scalar_one() == 1
+        assert session.execute(select(func.count()).select_from(ConversationTag)).scalar_one() == 0
+        assert session.get(ConversationReview, "old-piscine") is None
+        remaining = session.execute(select(AnnotationChange.sender_id)).scalars().all()
+        assert remaining == ["demo-rdv"]
+    again = retention.purge(db_url, tracker, days=90)
+    assert (again.conversations, again.events) == (0, 0)
+
+
+def test_retention_keeps_the_current_session_of_a_long_conversation(db_url, tmp_path):
+    url = f"sqlite:///{tmp_path / 'long.db'}"
+    now = time.time()
+    script = [sample.Said("bonjour", "greet", 0.9), "Bonjour !"]
+    events = (sample.build_events(script, "rest", now - 120 * 86400)
+              + sample.build_events(script, "rest", now - 3600))
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "long.db"))
+    asyncio.run(store.save(DialogueStateTracker.from_events("long", events)))
+    store.engine.dispose()
+    purged = retention.purge(db_url, url, days=90)
+    assert purged.events == 5 and purged.conversations == 0
+    kept = conv.conversation(url, "long")
+    assert [t.kind for t in kept] == ["session", "user", "bot"] and kept[0].at.timestamp() > now - 7200
+    conv.dispose(url)
+
+
+def test_retention_without_a_tracker_table(db_url, tmp_path):
+    assert retention.purge(db_url, f"sqlite:///{tmp_path / 'empty.db'}", days=90).events == 0
+    with pytest.raises(ValueError):
+        retention.purge(db_url, f"sqlite:///{tmp_path / 'empty.db'}", days=0)
+
+
+def test_retention_command(sqlite_url, tracker, tmp_path):
+    env = {"DATABASE_URL": sqlite_url, "TRACKER_DATABASE_URL": tracker, "PATH": "/usr/bin:/bin",
+           "TOWNHALL_VAR_DIR": str(tmp_path)}
+    done = subprocess.run([str(config.PROJECT_ROOT / ".venv" / "bin" / "python"), "-m", "townhall.retention",
+                           "--days", "30"], capture_output=True, text=True, env=env, cwd=config.PROJECT_ROOT)
+    assert done.returncode == 0, done.stderr
+    assert "1 conversation(s) supprimée(s)" in done.stdout
+
+
+def test_inbox_filters(tracker):
+    everything = conv.inbox(tracker, conv.InboxFilter(), set(), {})
+    assert [s.sender_id for s in everything][:3] == ["demo-rdv", "demo-confus", "demo-piscine"]
+    low = conv.inbox(tracker, conv.InboxFilter(low_confidence=True, sort="confidence"), set(), {})
+    assert [s.sender_id for s in low] == ["demo-confus", "demo-rdv"]
+    recent = conv.inbox(tracker, conv.InboxFilter(start=datetime.now(timezone.utc).date() - timedelta(days=2)),
+                        {"demo-rdv"}, {})
+    assert "old-piscine" not in [s.sender_id for s in recent]
+    assert [s.sender_id for s in conv.inbox(tracker, conv.InboxFilter(reviewed="yes"), {"demo-rdv"}, {})] == ["demo-rdv"]
+
+
+def test_dashboard_figures(session, tracker):
+    from townhall import feedback, handoff
+
+    feedback.record(session, "Merci pour le nouveau parc", "rest", "demo-piscine")
+    handoff.request(session, channel="rest", sender_id="demo-confus", service="mairie", topic=None, last_message="x")
+    f = dashboard.figures(tracker, session, days=30)
+    assert (f.conversations, f.messages, f.feedback, f.handoff_requests) == (3, 6, 1, 1)
+    assert f.fallback_share == pytest.approx(1 / 3) and f.handoff_share == pytest.approx(1 / 3)
+    assert dict(f.top_intents)["greet"] == 1
+    assert [t for t, _ in f.unanswered] == ["jveu un truc pr mon gamin a l ecole", "camille@example.org ou 06 12 34 56 78"]
+    assert sum(c for _, c, _ in f.days) == 3 and len(f.days) == 30
