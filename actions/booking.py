@@ -7,6 +7,9 @@ Forms (slot names from shared/CONTRACT.md 4):
   (``validate_booking_confirmed``): a time taken meanwhile is re-offered and the form goes on.
 - ``cancel_appointment_form`` / ``reschedule_appointment_form``: reference, citizen_email (an
   e-mail or the phone used to book), then for rescheduling appointment_date and appointment_slot.
+- ``appointment_lookup_form`` ("c'est quand mon rendez-vous RDV-... ?", intent check_report_status):
+  reference, citizen_email, then ``action_appointment_lookup`` gives the date, time, place and
+  documents. The follow-up form of actions/incidents.py hands RDV- references over to it.
 
 A question or a "stop" during a form returns no slot, so the form is rejected and the
 rules of data/rules/booking.yml answer, then resume or stop the form.
@@ -14,7 +17,7 @@ rules of data/rules/booking.yml answer, then resume or stop the form.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timezone
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -497,7 +500,9 @@ class ActionResetBooking(Action):
         return "action_reset_booking"
 
     async def run(self, dispatcher, tracker: Tracker, domain) -> List[Dict[Text, Any]]:
-        return [SlotSet(s, None) for s in BOOKING_SLOTS] + [SlotSet("reference", None), SlotSet(FAILURES_SLOT, None)]
+        return [SlotSet(s, None) for s in BOOKING_SLOTS] + [
+            SlotSet("reference", None), SlotSet("appointment_lookup", None), SlotSet(FAILURES_SLOT, None)
+        ]
 
 
 # Cancel and reschedule ---------------------------------------------------------
@@ -609,4 +614,64 @@ class ActionRescheduleAppointment(Action):
             return reset
         dispatcher.utter_message(response="utter_booking_moved", reference=moved.reference, moment=french.moment(moved.start))
         dispatcher.utter_message(response="utter_booking_calendar", url=ics.calendar_url(moved))
+        return reset
+
+
+# "What is my appointment?" -------------------------------------------------------
+# check_report_status with an RDV- reference: action_report_status (actions/incidents.py) sets
+# ``appointment_lookup`` and the rule of data/rules/booking.yml starts appointment_lookup_form.
+class ValidateAppointmentLookupForm(_OwnerFormMixin, TownFormValidationAction):
+    def name(self) -> Text:
+        return "validate_appointment_lookup_form"
+
+    async def run(self, dispatcher, tracker, domain):
+        if tracker.get_slot("requested_slot") and (
+            _wants_to_stop(tracker) or _intent(tracker) in (QUESTION_INTENTS - {"check_report_status"}) | {"deny"}
+        ):
+            return []
+        return await super().run(dispatcher, tracker, domain)
+
+
+def _appointment_facts(session, reference: str | None, contact: str | None) -> dict:
+    """What the citizen is told about their own appointment (read inside the unit of work)."""
+    found = appointments.find_for_owner(session, reference, contact)
+    return {
+        "reference": found.reference,
+        "label": found.motif.label,
+        "moment": french.moment(found.start),
+        "place": f"{found.place.name}, {found.place.address}",
+        "documents": list(found.motif.documents or []),
+        "needs_ants": bool(found.motif.needs_ants) and not found.ants_numbers,
+        "active": found.is_active,
+        "past": found.start <= datetime.now(timezone.utc),
+        "calendar_url": ics.calendar_url(found),
+    }
+
+
+class ActionAppointmentLookup(Action):
+    """The date, time, place and documents of an appointment, for the person who booked it."""
+
+    def name(self) -> Text:
+        return "action_appointment_lookup"
+
+    async def run(self, dispatcher, tracker: Tracker, domain) -> List[Dict[Text, Any]]:
+        reference, contact = tracker.get_slot("reference"), tracker.get_slot("citizen_email")
+        reset = [SlotSet(s, None) for s in ("reference", "citizen_email", "appointment_lookup", FAILURES_SLOT)]
+        try:
+            facts = await in_unit_of_work(_appointment_facts, reference, contact)
+        except appointments.AppointmentNotFound:
+            dispatcher.utter_message(response="utter_booking_not_found")
+            return reset
+        said = {key: facts[key] for key in ("reference", "label", "moment", "place")}
+        if not facts["active"]:
+            dispatcher.utter_message(response="utter_appointment_lookup_cancelled", **said)
+        elif facts["past"]:
+            dispatcher.utter_message(response="utter_appointment_lookup_past", **said)
+        else:
+            dispatcher.utter_message(response="utter_appointment_lookup", **said)
+            if facts["documents"]:
+                dispatcher.utter_message(text="À apporter :\n" + "\n".join(f"- {d}" for d in facts["documents"]))
+            if facts["needs_ants"]:
+                dispatcher.utter_message(response="utter_booking_ants_reminder", ants_url=ANTS_URL)
+            dispatcher.utter_message(response="utter_booking_calendar", url=facts["calendar_url"])
         return reset

@@ -326,7 +326,7 @@ class ActionCancelIncident(Action):
 
 
 class ValidateReportStatusForm(TownFormValidationAction):
-    """Asks for a ``SIG-`` reference until it names an existing report."""
+    """Asks for a ``SIG-`` reference until it names an existing report (an ``RDV-`` one goes to the booking lookup)."""
 
     def name(self) -> Text:
         return "validate_report_status_form"
@@ -334,14 +334,17 @@ class ValidateReportStatusForm(TownFormValidationAction):
     def extract_reference(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
         if tracker.get_slot("reference") and tracker.get_slot("requested_slot") != "reference":
             return {}
-        found = references.parse(latest_text(tracker), references.INCIDENT)
+        text = latest_text(tracker)
+        # an appointment reference is accepted too: action_report_status hands it to the booking lookup
+        found = references.parse(text, references.INCIDENT) or references.parse(text, references.APPOINTMENT)
         return {"reference": found} if found else {}
 
     async def validate_reference(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
         canonical = references.parse(str(value or ""), references.INCIDENT)
         if canonical is None:
-            if references.parse(str(value or ""), references.APPOINTMENT):
-                return self.reject("reference", dispatcher, tracker, response="utter_report_reference_is_appointment")
+            appointment = references.parse(str(value or ""), references.APPOINTMENT)
+            if appointment:  # "c'est quand mon rendez-vous RDV-..." : checked with the contact by the booking lookup
+                return self.accept(tracker, reference=appointment)
             return self.reject("reference", dispatcher, tracker, response="utter_report_reference_invalid")
         found = await in_unit_of_work(lambda session: reports.find(session, canonical) is not None)
         if not found:
@@ -377,6 +380,9 @@ class ActionReportStatus(Action):
 
     async def run(self, dispatcher, tracker, domain) -> List[EventType]:
         reference = tracker.get_slot("reference")
+        if references.kind(reference or "") == references.APPOINTMENT:
+            # an appointment: the booking lookup (appointment_lookup_form, data/rules/booking.yml) takes over
+            return [SlotSet("appointment_lookup", True)]
         status = await in_unit_of_work(reports.public_status, reference)
         if status is None:
             dispatcher.utter_message(response="utter_report_not_found", reference=reference or "")

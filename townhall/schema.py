@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import importlib
-from pathlib import Path
 
 from townhall import config
 from townhall.db import Base, get_engine
@@ -36,18 +35,11 @@ def alembic_config(url: str | None = None):
     return cfg
 
 
-def _has_migrations() -> bool:
-    return any(Path(MIGRATIONS_DIR, "versions").glob("*.py"))
-
-
 def upgrade(url: str | None = None) -> None:
     """Bring the database at ``url`` (default: DATABASE_URL) to the latest schema."""
+    from alembic import command
+
     url = url or config.database_url()
     load_models()
     get_engine(url)  # creates the SQLite file's folder
-    if _has_migrations():
-        from alembic import command
-
-        command.upgrade(alembic_config(url), "head")
-    else:  # before the first migration is written
-        Base.metadata.create_all(get_engine(url))
+    command.upgrade(alembic_config(url), "head")

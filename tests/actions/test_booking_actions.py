@@ -5,9 +5,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from actions.booking import ActionCancelAppointment, ValidateBookingForm, ValidateCancelAppointmentForm
+from actions.booking import (
+    ActionAppointmentLookup, ActionCancelAppointment, ValidateAppointmentLookupForm, ValidateBookingForm,
+    ValidateCancelAppointmentForm,
+)
 from tests.trackers import entity, run, said, tracker
-from townhall import config, db
+from townhall import config, db, french
 from townhall.booking import appointments, availability, loader
 
 
@@ -113,3 +116,69 @@ async def test_wrong_reference_or_contact_cannot_cancel(commune):
     t = tracker("", slots={"reference": reference.lower(), "citizen_email": "Camille@example.org"})
     events, dispatcher = await run(ActionCancelAppointment(), t)
     assert "utter_booking_cancelled" in said(dispatcher)
+
+
+# "What is my appointment?": the follow-up hands an RDV- reference to the booking lookup ------------
+@pytest.fixture
+def commune_db(db_url):
+    """The demo commune on SQLite and on PostgreSQL, with one appointment booked by Camille."""
+    with db.unit_of_work(db_url) as session:
+        loader.load_demo(session, datetime.now(config.TIMEZONE).date(), with_appointments=False)
+        day = availability.next_free_days(session, "passeport")[0]
+        booked = appointments.book(session, procedure="passeport", start=availability.free_slots(session, "passeport", day)[0],
+                                   name="Camille Martin", email="camille@example.org", phone="06 12 34 56 78")
+        return booked.reference
+
+
+async def test_follow_up_of_an_appointment_reference_hands_over_to_the_lookup(commune_db):
+    from actions.incidents import ActionReportStatus, ValidateReportStatusForm
+
+    reference = commune_db
+    text = f"c'est quand mon rendez-vous {reference.lower().replace('-', ' ')} ?"
+    t = tracker(text, intent="check_report_status", active_loop="report_status_form", requested_slot="reference")
+    events, _ = await run(ValidateReportStatusForm(), t)
+    assert slot_events(events)["reference"] == reference
+    events, dispatcher = await run(ActionReportStatus(), tracker(text, intent="check_report_status", slots={"reference": reference}))
+    assert slot_events(events) == {"appointment_lookup": True} and said(dispatcher) == []
+
+
+@pytest.mark.parametrize("contact", ["pirate@example.org", "", "<script>alert(1)</script>", "x" * 10_000, "🙂"])
+async def test_lookup_refuses_someone_else_without_telling_what_was_wrong(commune_db, contact):
+    reference = commune_db
+    t = tracker(contact, intent="inform", slots={"reference": reference, "citizen_email": contact or " "},
+                active_loop="appointment_lookup_form", requested_slot="citizen_email")
+    events, dispatcher = await run(ValidateAppointmentLookupForm(), t)
+    assert "utter_booking_not_found" in said(dispatcher)
+    assert slot_events(events)["reference"] is None and slot_events(events)["citizen_email"] is None
+    with db.unit_of_work() as session:
+        assert appointments.find(session, reference).is_active  # nothing lost
+
+
+async def test_lookup_answers_date_time_place_and_documents(commune_db):
+    reference = commune_db
+    t = tracker("06 12 34 56 78", intent="inform", entities=[entity("phone", "06 12 34 56 78")],
+                slots={"reference": reference, "citizen_email": "06 12 34 56 78"},
+                active_loop="appointment_lookup_form", requested_slot="citizen_email")
+    events, dispatcher = await run(ValidateAppointmentLookupForm(), t)
+    assert slot_events(events)["citizen_email"] == "06 12 34 56 78"
+
+    t = tracker("", slots={"reference": reference.lower(), "citizen_email": "Camille@Example.org", "appointment_lookup": True})
+    events, dispatcher = await run(ActionAppointmentLookup(), t)
+    with db.unit_of_work() as session:
+        booked = appointments.find(session, reference)
+        moment, place = french.moment(booked.start), booked.place.name
+    [answer] = [m for m in dispatcher.messages if m.get("response") == "utter_appointment_lookup"]
+    assert answer["reference"] == reference and answer["moment"] == moment and place in answer["place"]
+    assert any((m.get("text") or "").startswith("À apporter") for m in dispatcher.messages)
+    assert "utter_booking_ants_reminder" in said(dispatcher)  # booked without an ANTS number
+    assert slot_events(events) == {"reference": None, "citizen_email": None, "appointment_lookup": None, "form_failures": None}
+
+
+async def test_lookup_of_a_cancelled_appointment(commune_db):
+    reference = commune_db
+    with db.unit_of_work() as session:
+        appointments.cancel_by_citizen(session, reference, "camille@example.org")
+    _, dispatcher = await run(ActionAppointmentLookup(), tracker("", slots={"reference": reference, "citizen_email": "camille@example.org"}))
+    assert said(dispatcher) == ["utter_appointment_lookup_cancelled"]
+    _, dispatcher = await run(ActionAppointmentLookup(), tracker("", slots={"reference": reference, "citizen_email": "pirate@example.org"}))
+    assert said(dispatcher) == ["utter_booking_not_found"]

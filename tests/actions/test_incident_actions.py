@@ -252,7 +252,7 @@ async def test_status_form_reads_the_reference(demo, text):
     assert slots_of(events)["reference"] == "SIG-DEMGR4"
 
 
-@pytest.mark.parametrize("text, response", [("SIG-ZZZZZZ", "utter_report_not_found"), ("RDV-7K3F9Q", "utter_report_reference_is_appointment"),
+@pytest.mark.parametrize("text, response", [("SIG-ZZZZZZ", "utter_report_not_found"),
                                             ("bonjour", "utter_report_reference_invalid")])
 async def test_status_form_refuses_bad_references(demo, text, response):
     events, dispatcher = await run(actions.ValidateReportStatusForm(),
