@@ -501,7 +501,7 @@ class ActionResetBooking(Action):
 
     async def run(self, dispatcher, tracker: Tracker, domain) -> List[Dict[Text, Any]]:
         return [SlotSet(s, None) for s in BOOKING_SLOTS] + [
-            SlotSet("reference", None), SlotSet("appointment_lookup", None), SlotSet(FAILURES_SLOT, None)
+            SlotSet("reference", None), SlotSet(FAILURES_SLOT, None)
         ]
 
 
@@ -618,8 +618,9 @@ class ActionRescheduleAppointment(Action):
 
 
 # "What is my appointment?" -------------------------------------------------------
-# check_report_status with an RDV- reference: action_report_status (actions/incidents.py) sets
-# ``appointment_lookup`` and the rule of data/rules/booking.yml starts appointment_lookup_form.
+# check_report_status with an RDV- reference: action_report_status (actions/incidents.py) clears
+# citizen_email and activates appointment_lookup_form, which asks for it; then the submit rule of
+# data/rules/booking.yml runs action_appointment_lookup.
 class ValidateAppointmentLookupForm(_OwnerFormMixin, TownFormValidationAction):
     def name(self) -> Text:
         return "validate_appointment_lookup_form"
@@ -656,7 +657,7 @@ class ActionAppointmentLookup(Action):
 
     async def run(self, dispatcher, tracker: Tracker, domain) -> List[Dict[Text, Any]]:
         reference, contact = tracker.get_slot("reference"), tracker.get_slot("citizen_email")
-        reset = [SlotSet(s, None) for s in ("reference", "citizen_email", "appointment_lookup", FAILURES_SLOT)]
+        reset = [SlotSet(s, None) for s in ("reference", "citizen_email", FAILURES_SLOT)]
         try:
             facts = await in_unit_of_work(_appointment_facts, reference, contact)
         except appointments.AppointmentNotFound:

@@ -7,6 +7,7 @@ in the domain) and the offer to stop (``utter_offer_stop_form``), so nobody is s
 """
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any, Dict, Optional, Text
 
 from rasa_sdk import Tracker
@@ -17,11 +18,15 @@ FAILURES_BEFORE_HELP = 2
 FAILURES_SLOT = "form_failures"
 
 
-class TownFormValidationAction(FormValidationAction):
-    """Counts failures per slot and escalates to an explanation plus the offer to stop."""
+class TownFormValidationAction(FormValidationAction, ABC):
+    """Counts failures per slot and escalates to an explanation plus the offer to stop.
 
-    def name(self) -> Text:  # pragma: no cover - subclasses name themselves
-        raise NotImplementedError
+    Abstract, so that the action server does not register it as an action of its own.
+    """
+
+    @abstractmethod
+    def name(self) -> Text:
+        """The validation action's name: ``validate_<form name>``."""
 
     def failures(self, tracker: Tracker) -> Dict[str, int]:
         return dict(tracker.get_slot(FAILURES_SLOT) or {})

@@ -16,7 +16,7 @@ import logging
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -381,8 +381,9 @@ class ActionReportStatus(Action):
     async def run(self, dispatcher, tracker, domain) -> List[EventType]:
         reference = tracker.get_slot("reference")
         if references.kind(reference or "") == references.APPOINTMENT:
-            # an appointment: the booking lookup (appointment_lookup_form, data/rules/booking.yml) takes over
-            return [SlotSet("appointment_lookup", True)]
+            # an appointment: the booking lookup takes over and asks for the e-mail or phone used to book
+            return [SlotSet("citizen_email", None), ActiveLoop("appointment_lookup_form"),
+                    FollowupAction("appointment_lookup_form")]
         status = await in_unit_of_work(reports.public_status, reference)
         if status is None:
             dispatcher.utter_message(response="utter_report_not_found", reference=reference or "")

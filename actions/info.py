@@ -7,6 +7,8 @@ Each action reads the entities of the latest message (or the slots, for follow-u
 """
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import logging
 from datetime import date, datetime, time, timedelta
 from typing import Any, Dict, List, Optional, Text
@@ -261,8 +263,14 @@ def contact_messages(session, code: str, now: datetime) -> list[str]:
     return messages
 
 
-class _FacilityAnswer(Action):
+class _FacilityAnswer(Action, ABC):
+    """Answers about one facility (address, contact); abstract, so the action server skips it."""
+
     topic = ""
+
+    @abstractmethod
+    def name(self) -> Text:
+        """The action's name."""
     build = staticmethod(address_messages)
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:

@@ -139,7 +139,9 @@ async def test_follow_up_of_an_appointment_reference_hands_over_to_the_lookup(co
     events, _ = await run(ValidateReportStatusForm(), t)
     assert slot_events(events)["reference"] == reference
     events, dispatcher = await run(ActionReportStatus(), tracker(text, intent="check_report_status", slots={"reference": reference}))
-    assert slot_events(events) == {"appointment_lookup": True} and said(dispatcher) == []
+    assert said(dispatcher) == [] and slot_events(events) == {"citizen_email": None}  # always asked again
+    assert {"event": "active_loop", "name": "appointment_lookup_form", "timestamp": None} in events
+    assert events[-1]["event"] == "followup" and events[-1]["name"] == "appointment_lookup_form"
 
 
 @pytest.mark.parametrize("contact", ["pirate@example.org", "", "<script>alert(1)</script>", "x" * 10_000, "🙂"])
@@ -162,7 +164,7 @@ async def test_lookup_answers_date_time_place_and_documents(commune_db):
     events, dispatcher = await run(ValidateAppointmentLookupForm(), t)
     assert slot_events(events)["citizen_email"] == "06 12 34 56 78"
 
-    t = tracker("", slots={"reference": reference.lower(), "citizen_email": "Camille@Example.org", "appointment_lookup": True})
+    t = tracker("", slots={"reference": reference.lower(), "citizen_email": "Camille@Example.org"})
     events, dispatcher = await run(ActionAppointmentLookup(), t)
     with db.unit_of_work() as session:
         booked = appointments.find(session, reference)
@@ -171,7 +173,7 @@ async def test_lookup_answers_date_time_place_and_documents(commune_db):
     assert answer["reference"] == reference and answer["moment"] == moment and place in answer["place"]
     assert any((m.get("text") or "").startswith("À apporter") for m in dispatcher.messages)
     assert "utter_booking_ants_reminder" in said(dispatcher)  # booked without an ANTS number
-    assert slot_events(events) == {"reference": None, "citizen_email": None, "appointment_lookup": None, "form_failures": None}
+    assert slot_events(events) == {"reference": None, "citizen_email": None, "form_failures": None}
 
 
 async def test_lookup_of_a_cancelled_appointment(commune_db):
