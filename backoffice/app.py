@@ -32,6 +32,7 @@ ROUTER_MODULES = (
     "backoffice.calendar",
     "backoffice.widget",
     "backoffice.staff",
+    "backoffice.facilities",
     "backoffice.review",
 )
 STATIC_DIR = Path(__file__).resolve().parent / "static"
