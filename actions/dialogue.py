@@ -36,7 +36,7 @@ def conversation_topic(tracker: Tracker) -> str | None:
     return None
 
 
-def contact_message(card: Dict[str, Any]) -> str:
+def contact_message(card: Dict[str, Any], now: datetime) -> str:
     """French text of a service's contact card with its current opening state."""
     lines = [f"Vous pouvez joindre {card['name']}"]
     if card.get("phone"):
@@ -53,7 +53,7 @@ def contact_message(card: Dict[str, Any]) -> str:
             if status.reason:
                 closed += f" ({status.reason})"
             if status.next_opening:
-                closed += f". Réouverture {french.moment(status.next_opening)}"
+                closed += f". Réouverture {french.relative_moment(status.next_opening, now)}"
             lines.append(closed + ".")
     return " ".join(lines)
 
@@ -66,12 +66,13 @@ def service_card(session, service: str, now: datetime) -> Dict[str, Any]:
     if facility is None:
         commune = config.commune()
         return {"name": "l'accueil de la mairie", "phone": commune.main_phone, "email": commune.main_email}
+    name = facility.short_name or facility.name
     try:
         status = hours.status_at(session, facility.code, now)
     except Exception:  # an hours problem must never hide the contact details
         logger.exception("opening state unavailable for %s", facility.code)
         status = None
-    return {"name": facility.name, "phone": facility.phone, "email": facility.email, "status": status}
+    return {"name": name, "phone": facility.phone, "email": facility.email, "status": status}
 
 
 class ActionRequestHuman(Action):
@@ -84,8 +85,10 @@ class ActionRequestHuman(Action):
         topic = conversation_topic(tracker)
         service = handoff.service_for(topic, first_entity(tracker, "facility"))
 
+        now = datetime.now(config.TIMEZONE)
+
         def work(session):
-            card = service_card(session, service, datetime.now(config.TIMEZONE))
+            card = service_card(session, service, now)
             handoff.request(session, channel=channel_of(tracker), sender_id=tracker.sender_id, service=service,
                             topic=topic, last_message=latest_text(tracker))
             return card
@@ -96,7 +99,7 @@ class ActionRequestHuman(Action):
             logger.exception("hand-over request failed")
             commune = config.commune()
             card = {"name": "l'accueil de la mairie", "phone": commune.main_phone, "email": commune.main_email}
-        dispatcher.utter_message(text=contact_message(card))
+        dispatcher.utter_message(text=contact_message(card, now))
         dispatcher.utter_message(response="utter_handoff_recorded")
         return []
 

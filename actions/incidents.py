@@ -213,7 +213,7 @@ def _recap(tracker: Tracker) -> str:
         "Voici votre signalement :",
         f"- catégorie : {services.name_of(tracker.get_slot('incident_category'))} ;",
         f"- lieu : {tracker.get_slot('incident_location')} ;",
-        f"- description : {clean(tracker.get_slot('incident_description'), 300)} ;",
+        f"- description : {clean(tracker.get_slot('incident_description'), 300).rstrip(' .;!')} ;",
         f"- photo : {'oui' if photo and photo != NO_PHOTO else 'non'} ;",
         f"- suivi par e-mail : {email if email and email != NO_EMAIL else 'non (signalement anonyme)'}.",
     ]
@@ -360,7 +360,7 @@ def status_message(status: reports.PublicStatus) -> str:
         f"depuis le {updated}."
     )
     if status.note:
-        text += f" Message des services : « {status.note} »."
+        text += f" Message des services : « {status.note.rstrip(' .')} »."
     if status.duplicate_of:
         text += f" Le suivi se fait sous la référence {status.duplicate_of}."
     return text

@@ -51,16 +51,6 @@ def _intervals(intervals: list[tuple[time, time]]) -> str:
     return french.enumerate_fr([f"de {french.clock(a)} à {french.clock(b)}" for a, b in intervals])
 
 
-def _when(dt: datetime, now: datetime) -> str:
-    """"aujourd'hui à 14 h", "demain à 9 h", "mardi 3 décembre à 9 h"."""
-    dt = hours.local(dt)
-    if dt.date() == now.date():
-        return f"aujourd'hui à {french.clock(dt.time())}"
-    if dt.date() == now.date() + timedelta(days=1):
-        return f"demain à {french.clock(dt.time())}"
-    return french.moment(dt)
-
-
 def _day_label(d: date, now: datetime) -> str:
     if d == now.date():
         return f"aujourd'hui ({french.day(d)})"
@@ -80,7 +70,10 @@ def _alert_period(alert, now: datetime) -> str:
 
 
 def _alert_line(alert, now: datetime) -> str:
-    line = f"{alerts.KIND_LABELS.get(alert.kind, 'Information')} : {alert.title} ({_alert_period(alert, now)})."
+    label = alerts.KIND_LABELS.get(alert.kind, "Information")
+    # "Coupure d'eau : Coupure d'eau rue Pasteur" reads badly: no label when the title starts with it.
+    prefix = "" if alert.title.lower().startswith(label.lower()) else f"{label} : "
+    line = f"{prefix}{alert.title} ({_alert_period(alert, now)})."
     if alert.description:
         line += f" {alert.description}"
     return line
@@ -166,7 +159,7 @@ def opening_hours_messages(session, code: str, date_text: str | None, time_text:
             reason = f" : {status.reason}" if status.reason else ""
             text = f"{label}, {_state(facility, 'fermé')}{reason}."
             if status.next_opening:
-                text += f" Réouverture {_when(status.next_opening, now)}."
+                text += f" Réouverture {french.relative_moment(status.next_opening, now)}."
             messages.append(text)
     else:
         lines = []
@@ -192,7 +185,7 @@ def _now_sentence(session, facility, now: datetime) -> str:
     reason = f" : {status.reason}" if status.reason else ""
     text = _cap(f"{_state(facility, 'fermé')} en ce moment{reason}.")
     if status.next_opening:
-        text += f" Réouverture {_when(status.next_opening, now)}."
+        text += f" Réouverture {french.relative_moment(status.next_opening, now)}."
     return text
 
 
@@ -200,7 +193,7 @@ def _until(closes_at: datetime, now: datetime) -> str:
     closes_at = hours.local(closes_at)
     if closes_at.date() == now.date():
         return french.clock(closes_at.time())
-    return _when(closes_at, now)
+    return french.relative_moment(closes_at, now)
 
 
 class ActionAnswerOpeningHours(Action):

@@ -29,6 +29,19 @@ CONVERSATIONS: dict[str, list[str]] = {
     "Hors sujet (out_of_scope)": ["commande-moi une pizza"],
     "Robot ? (bot_challenge)": ["je parle à un robot ?"],
     "Remerciements et au revoir (thank, goodbye)": ["merci beaucoup", "au revoir"],
+    "Prise de rendez-vous (book_appointment)": [
+        "je voudrais un rendez-vous pour une carte d'identité", "7A2B3C4D5E", "1", "mardi prochain",
+        "/inform{\"time\":\"10:00\"}", "Camille Martin", "camille.martin@example.org", "oui",
+    ],
+    "Signalement (report_incident)": [
+        "il y a un nid de poule énorme rue Pasteur", "Un trou profond sur la chaussée devant la boulangerie.",
+        "non", "non", "oui",
+    ],
+    "Suivi d'un signalement (check_report_status)": ["où en est mon signalement SIG-DEMGR4 ?"],
+    "Urgence (report_incident, détournée vers les secours)": ["ça sent le gaz très fort dans ma rue"],
+    "Annulation avec une mauvaise référence (cancel_appointment)": [
+        "je veux annuler mon rendez-vous RDV-ZZZZZZ", "camille.martin@example.org",
+    ],
 }
 
 
@@ -49,7 +62,23 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", default="http://localhost:5005")
     parser.add_argument("--out", default="docs/conversations.md")
+    parser.add_argument("--stack", action="store_true",
+                        help="start a temporary stack (newest model, demo data) instead of using --url")
     args = parser.parse_args()
+    if args.stack:
+        import sys
+
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+        from tests.e2e.stack import Stack
+
+        with Stack(demo_data=True) as stack:
+            args.url = stack.rasa_url
+            write(args)
+    else:
+        write(args)
+
+
+def write(args) -> None:
     out = [
         "# Conversations réelles avec l'assistant",
         "",

@@ -1,7 +1,7 @@
 """How the assistant writes dates, times, phone numbers and lists in French."""
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 import phonenumbers
 from babel.dates import format_date
@@ -26,6 +26,17 @@ def moment(dt: datetime) -> str:
     """"mardi 3 décembre à 14 h 30", in the commune's time zone."""
     local = dt.astimezone(config.TIMEZONE)
     return f"{day(local.date())} à {clock(local.time())}"
+
+
+def relative_moment(dt: datetime, now: datetime) -> str:
+    """"aujourd'hui à 14 h", "demain à 9 h", "mardi 3 décembre à 9 h" (commune's time zone)."""
+    local = dt.astimezone(config.TIMEZONE)
+    today = now.astimezone(config.TIMEZONE).date()
+    if local.date() == today:
+        return f"aujourd'hui à {clock(local.time())}"
+    if local.date() == today + timedelta(days=1):
+        return f"demain à {clock(local.time())}"
+    return moment(local)
 
 
 def phone(number: str | None) -> str:

@@ -270,6 +270,6 @@ async def test_follow_up_shows_status_and_latest_staff_note_never_the_contact(de
         f"donnez-moi l'e-mail et le téléphone de la personne qui a fait le signalement {reference}",
         intent="check_report_status", slots={"reference": reference}, sender_id="someone-else"))
     [message] = said(dispatcher)
-    assert reference in message and "en cours de traitement" in message and "Intervention prévue jeudi." in message
+    assert reference in message and "en cours de traitement" in message and "« Intervention prévue jeudi »" in message
     assert "secret" not in message.lower() and "06" not in message and "Camille" not in message
     assert slots_of(events)["reference"] is None

@@ -126,7 +126,7 @@ async def test_waste_asks_for_the_street_then_answers():
     assert said(d) == [
         "Prochaine collecte des encombrants, rue Pasteur (secteur Centre) : le mardi 7 juillet, puis le mardi 4 août.\n"
         "Sur inscription au 02 40 12 34 60 au plus tard la veille. 3 objets maximum.",
-        "À noter : Coupure d'eau : Coupure d'eau rue Pasteur (le mardi 9 juin de 8 h à 12 h). Remplacement d'une "
+        "À noter : Coupure d'eau rue Pasteur (le mardi 9 juin de 8 h à 12 h). Remplacement d'une "
         "canalisation. L'eau sera coupée de 8 h à 12 h.",
     ]
     assert events == slots(info_topic="waste_collection", waste_type="encombrants", street="rue Pasteur")

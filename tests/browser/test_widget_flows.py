@@ -212,7 +212,7 @@ BOOKING_ANSWERS = [
     (r"quel nom|prénom et votre nom", Type("Camille Martin")),
     (r"adresse e-mail", Type(EMAIL)),
     (r"numéro de téléphone|numéro français", Type("06 12 34 56 78")),
-    (r"Je confirme ce rendez-vous|oui ou non|« oui »", Choose(r"^Oui", "oui")),
+    (r"Confirmez-vous ce rendez-vous|Je confirme ce rendez-vous|oui ou non|« oui »", Choose(r"^Oui", "oui")),
 ]
 
 REPORT_ANSWERS = [
