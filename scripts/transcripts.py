@@ -40,7 +40,7 @@ CONVERSATIONS: dict[str, list[str]] = {
     "Suivi d'un signalement (check_report_status)": ["où en est mon signalement SIG-DEMGR4 ?"],
     "Urgence (report_incident, détournée vers les secours)": ["ça sent le gaz très fort dans ma rue"],
     "Annulation avec une mauvaise référence (cancel_appointment)": [
-        "je veux annuler mon rendez-vous RDV-ZZZZZZ", "camille.martin@example.org",
+        "je veux annuler mon rendez-vous RDV-7K3F9Q", "camille.martin@example.org",
     ],
 }
 
