@@ -41,6 +41,15 @@ class DataError(ValueError):
     """A file of ``commune_data/`` is inconsistent; the message says which entry."""
 
 
+def _upsert(session: Session, row, model, keys: dict, values: dict, respect_staff: bool = True) -> None:
+    """Insert the demo row, or refresh it from the files unless staff edited it."""
+    if row is None:
+        session.add(model(**keys, **values))
+    elif not (respect_staff and row.staff_edited):
+        for name, value in values.items():
+            setattr(row, name, value)
+
+
 def _read(directory: Path, name: str):
     with open(directory / name, encoding="utf-8") as handle:
         return yaml.safe_load(handle) or {}
@@ -76,12 +85,7 @@ def _facilities(session: Session, data: dict) -> None:
             opening_hours=hours.validate_rule(item["opening_hours"]),
             hours_note=item.get("hours_note"),
         )
-        row = session.get(Facility, code)
-        if row is None:
-            session.add(Facility(code=code, **values))
-        elif not row.staff_edited:
-            for key, value in values.items():
-                setattr(row, key, value)
+        _upsert(session, session.get(Facility, code), Facility, {"code": code}, values)
     session.flush()
 
 
@@ -98,11 +102,7 @@ def _closures(session: Session, data: list, today: date) -> None:
             label=item["label"],
         )
         row = session.execute(select(Closure).where(Closure.demo_key == key)).scalar_one_or_none()
-        if row is None:
-            session.add(Closure(demo_key=key, **values))
-        elif not row.staff_edited:
-            for name, value in values.items():
-                setattr(row, name, value)
+        _upsert(session, row, Closure, {"demo_key": key}, values)
     session.flush()
 
 
@@ -127,11 +127,7 @@ def _alerts(session: Session, data: list, today: date) -> None:
             facility_code=item.get("facility"),
         )
         row = session.execute(select(Alert).where(Alert.demo_key == key)).scalar_one_or_none()
-        if row is None:
-            session.add(Alert(demo_key=key, **values))
-        elif not row.staff_edited:
-            for name, value in values.items():
-                setattr(row, name, value)
+        _upsert(session, row, Alert, {"demo_key": key}, values)
     session.flush()
 
 
@@ -150,12 +146,7 @@ def _procedures(session: Session, data: dict) -> None:
             notes=item.get("notes"),
             facility_code=item.get("facility"),
         )
-        row = session.get(Procedure, code)
-        if row is None:
-            session.add(Procedure(code=code, **values))
-        else:
-            for name, value in values.items():
-                setattr(row, name, value)
+        _upsert(session, session.get(Procedure, code), Procedure, {"code": code}, values, respect_staff=False)
     session.flush()
 
 
@@ -164,11 +155,7 @@ def _streets(session: Session, data: dict) -> None:
         for item in streets:
             row = session.execute(select(Street).where(Street.name == item["name"])).scalar_one_or_none()
             values = dict(sector=sector, latitude=float(item["latitude"]), longitude=float(item["longitude"]))
-            if row is None:
-                session.add(Street(name=item["name"], **values))
-            else:
-                for name, value in values.items():
-                    setattr(row, name, value)
+            _upsert(session, row, Street, {"name": item["name"]}, values, respect_staff=False)
     session.flush()
 
 
