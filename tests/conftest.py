@@ -101,3 +101,10 @@ def sqlite_url(tmp_path, monkeypatch) -> str:
 def session(db_url):
     with db.unit_of_work(db_url) as s:
         yield s
+
+
+@pytest.fixture(autouse=True)
+def local_outbox(tmp_path, monkeypatch):
+    """E-mails "sent" by a test land in its own outbox (townhall.mail's local mode)."""
+    monkeypatch.setenv("TOWNHALL_OUTBOX", str(tmp_path / "outbox"))
+    monkeypatch.delenv("SMTP_HOST", raising=False)

@@ -6,6 +6,7 @@ nothing is written in that case.
 """
 from __future__ import annotations
 
+import logging
 import math
 import re
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from townhall import references
+from townhall import mail, references
 from townhall.db import utcnow
 from townhall.incidents import photos, services
 from townhall.incidents.errors import (
@@ -45,6 +46,8 @@ from townhall.incidents.models import (
     Supporter,
 )
 from townhall.text import clean, is_blank
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "ReportError",
@@ -350,7 +353,37 @@ def set_status(
     report.duplicate_of = original.reference if original is not None else (None if status == OPEN else report.duplicate_of)
     report.updated_at = now
     session.flush()
+    notify_followers(report)
     return report
+
+
+def notify_followers(report: Report) -> int:
+    """E-mail the reporter and the citizens who joined the report (those who left an e-mail)."""
+    recipients = {e.lower() for e in [report.reporter_email, *(s.email for s in report.supporters)] if e}
+    if not recipients:
+        return 0
+    label = STATUS_LABELS.get(report.status, report.status)
+    body = [
+        "Bonjour,",
+        "",
+        f"Votre signalement {report.reference} est maintenant : {label}.",
+    ]
+    if report.status_note:
+        body.append(f"Message des services : {report.status_note}")
+    body += [
+        "",
+        f"Pour le suivre, écrivez à l'assistant de la mairie : « où en est mon signalement {report.reference} ».",
+        "",
+        "Ce message vous est envoyé parce que vous avez demandé à être informé de son traitement.",
+    ]
+    sent = 0
+    for address in sorted(recipients):
+        try:
+            mail.send(address, f"Votre signalement {report.reference} : {label}", "\n".join(body))
+            sent += 1
+        except Exception:  # a mail failure must not undo the status change
+            logger.exception("status e-mail not sent for %s", report.reference)
+    return sent
 
 
 def join(
