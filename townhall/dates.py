@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import threading
-import time as _time
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import Enum
@@ -139,7 +138,3 @@ def parse_time(text: str | None) -> time | None:
     if not match:
         return None
     return time(int(match.group(1)), int(match.group(2) or 0))
-
-
-def monotonic_ms() -> float:
-    return _time.perf_counter() * 1000
