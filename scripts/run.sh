@@ -7,23 +7,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 
-mkdir -p var
-if [ -z "${RASA_AUTH_TOKEN:-}" ]; then
-  [ -s var/dev-rasa-token ] || .venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(24))' > var/dev-rasa-token
-  RASA_AUTH_TOKEN=$(cat var/dev-rasa-token)
-  echo "RASA_AUTH_TOKEN not set: development token written to var/dev-rasa-token"
-fi
-export RASA_AUTH_TOKEN
-if [ -z "${BACKOFFICE_SECRET_KEY:-}" ]; then
-  [ -s var/dev-backoffice-secret ] || .venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))' > var/dev-backoffice-secret
-  BACKOFFICE_SECRET_KEY=$(cat var/dev-backoffice-secret)
-fi
-export BACKOFFICE_SECRET_KEY
+source scripts/dev_secrets.sh
 export RASA_PORT=${RASA_PORT:-5005} ACTIONS_PORT=${ACTIONS_PORT:-5055} BACKOFFICE_PORT=${BACKOFFICE_PORT:-8000}
 export SQLALCHEMY_SILENCE_UBER_WARNING=1 TF_CPP_MIN_LOG_LEVEL=2
 
 # DATABASE_URL on PostgreSQL (and REDIS_URL) switch to the production set-up.
-eval "$(.venv/bin/python scripts/production_env.py)"
+eval "$(.venv/bin/python -m deploy.production_env)"
+# Services that are down stop the start within seconds, with a clear message.
+.venv/bin/python -m deploy.preflight >/dev/null
 
 .venv/bin/python -m townhall.demo
 # A first administrator for the back office, created once; its password is kept in var/.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, and nothing else: the Python 3.10 virtual environment with every
-# package pinned (requirements/lock.txt), and with --test the browser-test tools (Debian's
-# Chromium, axe-core from npm). Safe to run again: it only does what is not done yet.
+# package pinned (requirements/lock.txt), with --test the test tools (Debian's Chromium and
+# nginx, axe-core from npm), with --production Debian's nginx. Safe to run again: it only does what is not done yet.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,11 +38,23 @@ if [ ! -f ".venv/.installed-$lock_hash" ]; then
   touch ".venv/.installed-$lock_hash"
 fi
 
+apt_install() {
+  if [ "$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null;
+  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null; fi
+}
+
+if [ "${1:-}" = "--production" ] && [ ! -x /usr/sbin/nginx ]; then
+  echo "Installing Debian's nginx (the load balancer of the production set-up)..."
+  apt_install nginx-light
+fi
+
 if [ "${1:-}" = "--test" ]; then
-  if [ ! -x /usr/bin/chromium ]; then
-    echo "Installing Debian's Chromium for the browser tests..."
-    if [ "$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null;
-    else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi
+  missing=()
+  [ -x /usr/bin/chromium ] || missing+=(chromium)   # browser tests
+  [ -x /usr/sbin/nginx ] || missing+=(nginx-light)  # load-balancer tests
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "Installing Debian's ${missing[*]} for the tests..."
+    apt_install "${missing[@]}"
   fi
   for dir in tests/browser/axe; do
     if [ -f "$dir/package-lock.json" ] && [ ! -d "$dir/node_modules" ]; then

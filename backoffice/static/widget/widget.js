@@ -543,7 +543,11 @@
     function emit(payload) {
       socket.emit("user_uttered", { message: payload, session_id: state.sessionId });
     }
-    socket.on("connect", function () { showNotice(""); transport.session(); });
+    // A (re)connection clears only the "offline" notice, never one about the citizen's input.
+    socket.on("connect", function () {
+      if (notice.textContent === T.offline) { showNotice(""); }
+      transport.session();
+    });
     socket.on("session_confirm", function (id) {
       confirmed = true;
       if (typeof id === "string" && id && id !== state.sessionId) { state.sessionId = id; save(); }

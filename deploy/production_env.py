@@ -1,6 +1,6 @@
 """Print the shell exports that endpoints.production.yml needs, derived from the URLs.
 
-    eval "$(.venv/bin/python scripts/production_env.py)"
+    eval "$(.venv/bin/python -m deploy.production_env)"
 
 DATABASE_URL (PostgreSQL) is the application database; TRACKER_DATABASE_URL (default: the
 same database) holds Rasa's conversations; REDIS_URL (default redis://127.0.0.1:6379/1) the
@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import os
 import shlex
+from typing import Mapping
 from urllib.parse import urlsplit, unquote
 
 
-def exports() -> dict[str, str]:
-    database = os.environ.get("DATABASE_URL", "")
+def exports(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    env = os.environ if env is None else env
+    database = env.get("DATABASE_URL", "")
     if not database.startswith("postgresql"):
         return {}
-    tracker = urlsplit(os.environ.get("TRACKER_DATABASE_URL") or database)
-    redis = urlsplit(os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/1")
+    tracker = urlsplit(env.get("TRACKER_DATABASE_URL") or database)
+    redis = urlsplit(env.get("REDIS_URL") or "redis://127.0.0.1:6379/1")
     return {
         "TRACKER_DATABASE_URL": tracker.geturl(),
         "TRACKER_DB_HOST": tracker.hostname or "127.0.0.1",
@@ -29,7 +31,7 @@ def exports() -> dict[str, str]:
         "REDIS_HOST": redis.hostname or "127.0.0.1",
         "REDIS_PORT": str(redis.port or 6379),
         "REDIS_DB": (redis.path.lstrip("/") or "1"),
-        "ACTION_ENDPOINT_URL": os.environ.get("ACTION_ENDPOINT_URL", f"http://localhost:{os.environ.get('ACTIONS_PORT', '5055')}/webhook"),
+        "ACTION_ENDPOINT_URL": env.get("ACTION_ENDPOINT_URL", f"http://localhost:{env.get('ACTIONS_PORT', '5055')}/webhook"),
         "RASA_ENDPOINTS": "endpoints.production.yml",
     }
 

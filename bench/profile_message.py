@@ -1,0 +1,209 @@
+#!/usr/bin/env python3
+"""Where a message's time goes: NLU components, policies, actions, tracker store.
+
+    .venv/bin/python bench/profile_message.py [--model models/x.tar.gz] [--conversations 30]
+        [--database postgresql|sqlite] [--cprofile 25]
+
+Loads the model in this process (as `rasa run` does) with a SQL tracker store, starts one
+action server on the demo commune's data, then plays the load benchmark's simulated
+citizens one message at a time. Every node of Rasa's graph (tokenizer, featurizers, DIET,
+each policy...), every call to the action server and every tracker-store read and write is
+timed; the table gives milliseconds per message and the share of the total. --cprofile N
+also prints the N most expensive functions (cumulative) from Python's profiler.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import io
+import os
+import pstats
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Dict
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+
+from bench.citizens import Conversation, Reply  # noqa: E402
+from bench.load import GOALS, newest  # noqa: E402
+from deploy.cluster import drop_database, ensure_database, free_port  # noqa: E402
+
+TIMES: Dict[str, float] = defaultdict(float)
+COUNTS: Dict[str, int] = defaultdict(int)
+
+
+def _label(node_name: str) -> str:
+    """run_DIETClassifier7 -> NLU DIETClassifier; run_TEDPolicy2 -> policy TEDPolicy."""
+    name = node_name
+    for prefix in ("run_", "train_"):
+        if name.startswith(prefix):
+            name = name[len(prefix):]
+    name = name.rstrip("0123456789")
+    if "Policy" in name or name == "select_prediction":
+        return f"policy   {name}"
+    if name in ("nlu_message_converter", "domain_provider", "domain_for_core_training_provider", "end_to_end_features_provider"):
+        return f"graph    {name}"
+    return f"NLU      {name}"
+
+
+def instrument(agent) -> None:
+    from rasa.core.actions import action as actions
+    from rasa.engine import graph
+
+    original_call = graph.GraphNode.__call__
+
+    def timed_call(self, *inputs):
+        started = time.perf_counter()
+        try:
+            return original_call(self, *inputs)
+        finally:
+            label = _label(self._node_name)
+            TIMES[label] += time.perf_counter() - started
+            COUNTS[label] += 1
+
+    graph.GraphNode.__call__ = timed_call
+
+    original_run = actions.RemoteAction.run
+
+    async def timed_run(self, *args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return await original_run(self, *args, **kwargs)
+        finally:
+            TIMES["actions  action server call (HTTP + action code + app DB)"] += time.perf_counter() - started
+            COUNTS["actions  action server call (HTTP + action code + app DB)"] += 1
+
+    actions.RemoteAction.run = timed_run
+
+    store = agent.tracker_store
+    for method in ("retrieve", "save"):
+        original = getattr(store, method)
+
+        def wrap(original=original, method=method):
+            async def timed(*args, **kwargs):
+                started = time.perf_counter()
+                try:
+                    return await original(*args, **kwargs)
+                finally:
+                    TIMES[f"tracker  {method}"] += time.perf_counter() - started
+                    COUNTS[f"tracker  {method}"] += 1
+            return timed
+
+        setattr(store, method, wrap())
+
+
+async def play(agent, conversations: int, seed: int, profiler: cProfile.Profile | None) -> tuple[int, float, list]:
+    from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+
+    rng = random.Random(seed)
+    messages, total, per_message = 0, 0.0, []
+    reports: list = []
+    for i in range(conversations):
+        goal = rng.choices([g for g, _ in GOALS], weights=[w for _, w in GOALS])[0]
+        citizen = Conversation(goal, rng, email=f"profil{i}@example.org", known_reports=reports[-20:])
+        sender = f"profile-{i}-{rng.getrandbits(32):08x}"
+        text = citizen.first_message()
+        while text is not None:
+            channel = CollectingOutputChannel()
+            started = time.perf_counter()
+            if profiler:
+                profiler.enable()
+            await agent.handle_message(UserMessage(text, channel, sender))
+            if profiler:
+                profiler.disable()
+            elapsed = time.perf_counter() - started
+            total += elapsed
+            per_message.append(elapsed)
+            messages += 1
+            text = citizen.next_message(Reply.from_rest(channel.messages))
+        reports.extend(r for r in citizen.references if r.startswith("SIG-"))
+    return messages, total, per_message
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, default=None)
+    parser.add_argument("--conversations", type=int, default=30)
+    parser.add_argument("--database", choices=["postgresql", "sqlite"], default="postgresql")
+    parser.add_argument("--cprofile", type=int, default=0, metavar="N")
+    parser.add_argument("--seed", type=int, default=3)
+    args = parser.parse_args()
+    model = args.model or newest(ROOT / "models")
+
+    tmp = Path(tempfile.mkdtemp(prefix="townhall-profile-"))
+    if args.database == "postgresql":
+        app_url = "postgresql://postgres@127.0.0.1:5432/townhall_profile"
+        tracker_url = "postgresql://postgres@127.0.0.1:5432/townhall_profile_tracker"
+        for url in (app_url, tracker_url):
+            drop_database(url)
+            ensure_database(url)
+    else:
+        app_url, tracker_url = f"sqlite:///{tmp / 'townhall.db'}", f"sqlite:///{tmp / 'tracker.db'}"
+    env = {**os.environ, "DATABASE_URL": app_url, "TOWNHALL_VAR_DIR": str(tmp), "PYTHONPATH": str(ROOT)}
+    subprocess.run([str(ROOT / ".venv/bin/python"), "-m", "townhall.demo"], env=env, check=True,
+                   stdout=subprocess.DEVNULL, cwd=ROOT)
+    port = free_port()
+    actions = subprocess.Popen([str(ROOT / ".venv/bin/rasa"), "run", "actions", "-p", str(port)], env=env, cwd=ROOT,
+                               stdout=open(tmp / "actions.log", "wb"), stderr=subprocess.STDOUT)
+    try:
+        import httpx
+
+        for _ in range(240):
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        asyncio.run(profile(model, port, tracker_url, args))
+    finally:
+        actions.terminate()
+        actions.wait(timeout=20)
+
+
+async def profile(model: Path, port: int, tracker_url: str, args) -> None:
+    from urllib.parse import urlsplit
+
+    from rasa.core.agent import load_agent
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.utils.endpoints import EndpointConfig
+
+    parts = urlsplit(tracker_url)
+    if parts.scheme.startswith("postgresql"):
+        store = SQLTrackerStore(dialect="postgresql", host=parts.hostname, port=parts.port or 5432,
+                                db=parts.path.lstrip("/"), username=parts.username or "postgres")
+    else:
+        store = SQLTrackerStore(dialect="sqlite", db=parts.path.lstrip("/"))
+    started = time.perf_counter()
+    agent = await load_agent(model_path=str(model), action_endpoint=EndpointConfig(f"http://127.0.0.1:{port}/webhook"),
+                             tracker_store=store)
+    store.domain = agent.domain
+    print(f"Model {model.name} loaded in {time.perf_counter() - started:.1f} s")
+    await play(agent, 3, args.seed + 100, None)  # warm-up: TensorFlow traces its graphs on first use
+    instrument(agent)
+    profiler = cProfile.Profile() if args.cprofile else None
+    messages, total, per_message = await play(agent, args.conversations, args.seed, profiler)
+    per_message.sort()
+    print(f"\n{messages} messages, {total / messages * 1000:.1f} ms per message on average "
+          f"(p50 {per_message[len(per_message) // 2] * 1000:.1f} ms, p95 {per_message[int(len(per_message) * 0.95)] * 1000:.1f} ms), "
+          f"one at a time, {args.database} tracker store\n")
+    print(f"{'where':<66} {'ms/message':>10} {'share':>6} {'calls/msg':>9}")
+    for label, seconds in sorted(TIMES.items(), key=lambda kv: -kv[1]):
+        print(f"{label:<66} {seconds / messages * 1000:>10.2f} {seconds / total * 100:>5.1f}% {COUNTS[label] / messages:>9.2f}")
+    if profiler:
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(args.cprofile)
+        print(out.getvalue())
+
+
+if __name__ == "__main__":
+    main()

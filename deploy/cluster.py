@@ -1,0 +1,374 @@
+"""The production set-up on one machine: several Rasa servers and action servers behind nginx,
+PostgreSQL for the application database and Rasa's tracker store, Redis for the lock store.
+
+    python -m deploy.cluster [--rasa 2] [--actions 2] [--model models/x.tar.gz]   # Ctrl-C stops it all
+
+What a town's IT team runs on one server (scripts/run_production.sh calls this); the load
+benchmark (bench/load.py) starts the same cluster and kills or restarts its processes.
+
+Settings come from the environment: DATABASE_URL (default
+postgresql://postgres@127.0.0.1:5432/townhall), TRACKER_DATABASE_URL (default: the same
+database, Rasa's own tables beside the application's), REDIS_URL (default redis://127.0.0.1:6379/1),
+RASA_AUTH_TOKEN, RASA_PORT / ACTIONS_PORT / BACKOFFICE_PORT (the front ports, 5005 / 5055 /
+8000). The services are checked first (deploy.preflight): one that is down stops the start
+within seconds with a clear message.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional
+from urllib.parse import urlsplit
+
+import httpx
+
+from deploy import nginx, preflight, production_env
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = ROOT / ".venv" / "bin"
+DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/townhall"
+
+
+class StartError(RuntimeError):
+    """A service could not be reached or a process did not come up."""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def newest_model() -> Optional[Path]:
+    models = sorted((ROOT / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    return models[-1] if models else None
+
+
+def _admin_engine(url: str):
+    """An AUTOCOMMIT connection to the server's ``postgres`` database, and the name in ``url``."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    parts = urlsplit(url)
+    engine = create_engine(parts._replace(path="/postgres").geturl(), future=True, poolclass=NullPool,
+                           isolation_level="AUTOCOMMIT")
+    return engine, parts.path.lstrip("/")
+
+
+def ensure_database(url: str) -> None:
+    """Create the PostgreSQL database of ``url`` when it does not exist yet."""
+    if not url.startswith("postgresql"):
+        return
+    from sqlalchemy import text
+
+    admin, name = _admin_engine(url)
+    try:
+        with admin.connect() as connection:
+            exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()
+            if not exists:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+
+
+def drop_database(url: str) -> None:
+    """Drop the PostgreSQL database of ``url`` (the benchmark starts from empty databases)."""
+    if not url.startswith("postgresql"):
+        return
+    from sqlalchemy import text
+
+    admin, name = _admin_engine(url)
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+@dataclass
+class Process:
+    name: str
+    command: List[str]
+    port: int
+    health: str
+    popen: Optional[subprocess.Popen] = None
+
+    @property
+    def pid(self) -> Optional[int]:
+        return self.popen.pid if self.popen else None
+
+    def alive(self) -> bool:
+        return self.popen is not None and self.popen.poll() is None
+
+
+@dataclass
+class Cluster:
+    """Start, inspect, kill and restart the processes of the production set-up."""
+
+    model: Path
+    database_url: str = DEFAULT_DATABASE_URL
+    tracker_url: Optional[str] = None
+    redis_url: str = "redis://127.0.0.1:6379/1"
+    rasa_count: int = 2
+    actions_count: int = 2
+    rasa_port: int = 5005
+    actions_port: int = 5055
+    backoffice_port: Optional[int] = 8000
+    runtime_dir: Path = ROOT / "var" / "cluster"
+    auth_token: str = field(default_factory=lambda: os.environ.get("RASA_AUTH_TOKEN") or secrets.token_urlsafe(24))
+    demo_data: bool = True
+    fresh_databases: bool = False
+    startup_timeout: float = 300.0
+    extra_env: Dict[str, str] = field(default_factory=dict)
+    processes: List[Process] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.tracker_url = self.tracker_url or self.database_url
+        self.runtime_dir = Path(self.runtime_dir)
+
+    # ------------------------------------------------------------------ URLs
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def actions_url(self) -> str:
+        return f"http://127.0.0.1:{self.actions_port}"
+
+    def rasa_processes(self) -> List[Process]:
+        return [p for p in self.processes if p.name.startswith("rasa-")]
+
+    def action_processes(self) -> List[Process]:
+        return [p for p in self.processes if p.name.startswith("actions-")]
+
+    def process(self, name: str) -> Process:
+        return next(p for p in self.processes if p.name == name)
+
+    # ------------------------------------------------------------------ environment
+    def environment(self) -> Dict[str, str]:
+        env = dict(os.environ)
+        env.update({
+            "DATABASE_URL": self.database_url,
+            "TRACKER_DATABASE_URL": self.tracker_url or "",
+            "REDIS_URL": self.redis_url,
+            "ACTIONS_PORT": str(self.actions_port),
+            "ACTION_ENDPOINT_URL": f"{self.actions_url}/webhook",
+            "RASA_AUTH_TOKEN": self.auth_token,
+            "RASA_TELEMETRY_ENABLED": "false",
+            # A conversation's lock outlives a killed Rasa process by this many seconds only
+            # (Rasa's default is 60 s), so its next message goes on elsewhere quickly.
+            "TICKET_LOCK_LIFETIME": os.environ.get("TICKET_LOCK_LIFETIME", "15"),
+            "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "PYTHONPATH": str(ROOT),
+            "PYTHONUNBUFFERED": "1",
+        })
+        env.update(production_env.exports(env))
+        env.update(self.extra_env)
+        return env
+
+    # ------------------------------------------------------------------ start
+    def check_services(self) -> None:
+        problems = preflight.check_environment(
+            {"DATABASE_URL": self.database_url, "TRACKER_DATABASE_URL": "", "REDIS_URL": self.redis_url}
+        )
+        if problems:
+            raise StartError("\n".join(str(p) for p in problems))
+
+    def prepare(self) -> None:
+        self.check_services()
+        if self.fresh_databases:
+            for url in {self.database_url, self.tracker_url or self.database_url}:
+                drop_database(url)
+        for url in {self.database_url, self.tracker_url or self.database_url}:
+            ensure_database(url)
+        if self.demo_data:
+            subprocess.run([str(VENV_BIN / "python"), "-m", "townhall.demo"], cwd=ROOT, env=self.environment(),
+                           check=True, stdout=subprocess.DEVNULL, timeout=300)
+        if self.runtime_dir.exists():
+            shutil.rmtree(self.runtime_dir)
+        (self.runtime_dir / "tmp").mkdir(parents=True)
+        (self.runtime_dir / "tmp").chmod(0o777)  # nginx's workers run as an unprivileged user
+
+    def _plan(self) -> None:
+        self.processes = []
+        for i in range(self.actions_count):
+            port = free_port()
+            self.processes.append(Process(
+                f"actions-{i + 1}", [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "-p", str(port)],
+                port, f"http://127.0.0.1:{port}/health"))
+        for i in range(self.rasa_count):
+            port = free_port()
+            self.processes.append(Process(
+                f"rasa-{i + 1}",
+                [str(VENV_BIN / "rasa"), "run", "--enable-api", "--auth-token", self.auth_token, "--cors", "*",
+                 "-i", "127.0.0.1", "-p", str(port), "--model", str(self.model),
+                 "--credentials", str(ROOT / "credentials.yml"), "--endpoints", str(ROOT / "endpoints.production.yml")],
+                port, f"http://127.0.0.1:{port}/status?token={self.auth_token}"))
+        if self.backoffice_port:
+            self.processes.append(Process(
+                "backoffice",
+                [str(VENV_BIN / "uvicorn"), "--factory", "backoffice.app:create_app", "--ws", "none",
+                 "--host", "127.0.0.1", "--port", str(self.backoffice_port)],
+                self.backoffice_port, f"http://127.0.0.1:{self.backoffice_port}/healthz"))
+        conf = nginx.render(
+            [f"127.0.0.1:{p.port}" for p in self.rasa_processes()],
+            [f"127.0.0.1:{p.port}" for p in self.action_processes()],
+            listen_rasa=self.rasa_port, listen_actions=self.actions_port, runtime_dir=self.runtime_dir,
+        )
+        (self.runtime_dir / "nginx.conf").write_text(conf, encoding="utf-8")
+        nginx_bin = shutil.which("nginx") or "/usr/sbin/nginx"
+        self.processes.append(Process(
+            "nginx", [nginx_bin, "-e", str(self.runtime_dir / "error.log"), "-c", str(self.runtime_dir / "nginx.conf")],
+            self.rasa_port, f"{self.actions_url}/health"))
+
+    def start(self) -> "Cluster":
+        if not (shutil.which("nginx") or Path("/usr/sbin/nginx").exists()):
+            raise StartError("nginx is not installed (Debian: apt-get install nginx-light).")
+        self.prepare()
+        self._plan()
+        try:
+            for process in self.processes:
+                self.spawn(process)
+            for process in self.processes:
+                self.wait_ready(process)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def spawn(self, process: Process) -> None:
+        log = open(self.runtime_dir / f"{process.name}.log", "ab")
+        process.popen = subprocess.Popen(process.command, cwd=ROOT, env=self.environment(), stdout=log,
+                                         stderr=subprocess.STDOUT, start_new_session=True)
+
+    def wait_ready(self, process: Process, timeout: Optional[float] = None) -> float:
+        """Seconds until the process's health route answers."""
+        started = time.monotonic()
+        deadline = started + (timeout or self.startup_timeout)
+        while time.monotonic() < deadline:
+            if not process.alive():
+                raise StartError(f"{process.name} exited:\n{self.log(process.name)[-3000:]}")
+            try:
+                answer = httpx.get(process.health, timeout=2)
+                if answer.status_code == 200 and (not process.name.startswith("rasa-") or answer.json().get("model_file")):
+                    return time.monotonic() - started
+            except (httpx.HTTPError, ValueError):
+                pass
+            time.sleep(0.5)
+        raise StartError(f"{process.name} not ready after {timeout or self.startup_timeout} s:\n"
+                         f"{self.log(process.name)[-3000:]}")
+
+    def log(self, name: str) -> str:
+        path = self.runtime_dir / f"{name}.log"
+        return path.read_text("utf-8", "replace") if path.exists() else ""
+
+    # ------------------------------------------------------------------ faults
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        process = self.process(name)
+        if process.alive():
+            os.killpg(process.pid, sig)
+            process.popen.wait(timeout=30)
+
+    def restart(self, name: str) -> float:
+        """Stop a process (SIGTERM), start it again; seconds until it answers again."""
+        self.kill(name, signal.SIGTERM)
+        process = self.process(name)
+        self.spawn(process)
+        return self.wait_ready(process)
+
+    def resident_memory_mb(self) -> Dict[str, float]:
+        """VmRSS of each process (its whole process group: Rasa forks nothing, but be safe)."""
+        sizes = {}
+        for process in self.processes:
+            if not process.alive():
+                continue
+            try:
+                status = Path(f"/proc/{process.pid}/status").read_text()
+            except OSError:
+                continue
+            for line in status.splitlines():
+                if line.startswith("VmRSS:"):
+                    sizes[process.name] = int(line.split()[1]) / 1024
+        return sizes
+
+    # ------------------------------------------------------------------ stop
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            if process.alive():
+                try:
+                    os.killpg(process.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        for process in self.processes:
+            if process.popen is None:
+                continue
+            try:
+                process.popen.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(process.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                process.popen.wait(timeout=5)
+
+    def __enter__(self) -> "Cluster":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rasa", type=int, default=int(os.environ.get("RASA_PROCESSES", "2")))
+    parser.add_argument("--actions", type=int, default=int(os.environ.get("ACTION_PROCESSES", "2")))
+    parser.add_argument("--model", type=Path, default=None)
+    args = parser.parse_args()
+    model = args.model or newest_model()
+    if model is None:
+        print("No model in models/: run scripts/train.sh first.", file=sys.stderr)
+        return 1
+    database = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+    if not database.startswith("postgresql"):
+        print("The production set-up needs DATABASE_URL on PostgreSQL (postgresql://...).", file=sys.stderr)
+        return 1
+    cluster = Cluster(
+        model=model, database_url=database, tracker_url=os.environ.get("TRACKER_DATABASE_URL") or None,
+        redis_url=os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/1",
+        rasa_count=args.rasa, actions_count=args.actions,
+        rasa_port=int(os.environ.get("RASA_PORT", "5005")), actions_port=int(os.environ.get("ACTIONS_PORT", "5055")),
+        backoffice_port=int(os.environ.get("BACKOFFICE_PORT", "8000")),
+    )
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        cluster.start()
+    except StartError as error:
+        print(f"ERROR: {error}", file=sys.stderr)
+        return 1
+    print(f"{args.rasa} Rasa servers and {args.actions} action servers behind nginx: {cluster.rasa_url} "
+          f"(actions {cluster.actions_url}), back office http://127.0.0.1:{cluster.backoffice_port}. "
+          f"Logs in {cluster.runtime_dir}. Ctrl-C stops everything.")
+    try:
+        while all(p.alive() for p in cluster.processes):
+            time.sleep(1)
+        dead = [p.name for p in cluster.processes if not p.alive()]
+        print(f"ERROR: {', '.join(dead)} stopped; see {cluster.runtime_dir}.", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        cluster.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

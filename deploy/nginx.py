@@ -1,0 +1,83 @@
+"""The nginx load balancer in front of several Rasa servers and action servers.
+
+    python -m deploy.nginx --rasa 127.0.0.1:5101,127.0.0.1:5102 --actions 127.0.0.1:5201,127.0.0.1:5202 \
+        --listen-rasa 5005 --listen-actions 5055 --dir var/nginx > var/nginx/nginx.conf
+
+One front port for the citizens' channels (REST, socket.io, Facebook, HTTP API) spreads
+messages over the Rasa processes; a Redis lock store keeps each conversation's messages in
+order whichever process takes them. Socket.io sticks to one process per client (ip_hash), as
+the engine.io handshake requires. A second front port spreads the Rasa servers' calls over
+the action servers; when none of them answers (restart, crash), nginx itself answers the call
+with a polite French message so that the citizen never meets silence.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Sequence
+
+from townhall import config, french
+
+TEMPLATE = Path(__file__).resolve().parent / "nginx" / "townhall.conf.template"
+
+
+def unavailable_message() -> str:
+    phone = french.phone(config.commune().main_phone)
+    return (
+        "Le service est momentanément indisponible. Merci de réessayer dans quelques minutes, "
+        f"ou de joindre la mairie au {phone}."
+    )
+
+
+def action_server_down_body() -> str:
+    """What an action server would answer: no events, one message for the citizen."""
+    return json.dumps({"events": [], "responses": [{"text": unavailable_message()}]}, ensure_ascii=False)
+
+
+def _servers(addresses: Sequence[str], options: str = "") -> str:
+    return "\n".join(f"        server {address}{options};" for address in addresses)
+
+
+def render(
+    rasa: Sequence[str],
+    actions: Sequence[str],
+    *,
+    listen_rasa: int = 5005,
+    listen_actions: int = 5055,
+    runtime_dir: Path,
+    listen_host: str = "127.0.0.1",
+) -> str:
+    """The nginx.conf text, every runtime file (pid, logs, temp) under ``runtime_dir``."""
+    body = action_server_down_body()
+    if "'" in body:  # nginx single-quoted string
+        body = body.replace("'", "\u2019")
+    values = {
+        "RUNTIME_DIR": str(Path(runtime_dir).resolve()),
+        "RASA_SERVERS": _servers(rasa, " max_fails=1 fail_timeout=5s"),
+        "RASA_SOCKETIO_SERVERS": _servers(rasa, " max_fails=1 fail_timeout=5s"),
+        "ACTION_SERVERS": _servers(actions, " max_fails=1 fail_timeout=3s"),
+        "LISTEN_RASA": f"{listen_host}:{listen_rasa}",
+        "LISTEN_ACTIONS": f"{listen_host}:{listen_actions}",
+        "ACTIONS_DOWN_BODY": body,
+    }
+    text = TEMPLATE.read_text(encoding="utf-8")
+    for key, value in values.items():
+        text = text.replace("{{" + key + "}}", value)
+    return text
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rasa", required=True, help="comma-separated host:port of the Rasa servers")
+    parser.add_argument("--actions", required=True, help="comma-separated host:port of the action servers")
+    parser.add_argument("--listen-rasa", type=int, default=5005)
+    parser.add_argument("--listen-actions", type=int, default=5055)
+    parser.add_argument("--dir", type=Path, default=config.VAR_DIR / "nginx")
+    args = parser.parse_args()
+    print(render(args.rasa.split(","), args.actions.split(","), listen_rasa=args.listen_rasa,
+                 listen_actions=args.listen_actions, runtime_dir=args.dir))
+
+
+if __name__ == "__main__":
+    main()
