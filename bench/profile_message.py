@@ -33,6 +33,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+os.environ.setdefault("LOG_LEVEL", "WARNING")  # as `rasa run` (INFO), not the DEBUG an in-process agent gets
 
 from bench.citizens import Conversation, Reply  # noqa: E402
 from bench.load import GOALS, newest  # noqa: E402
@@ -40,6 +41,7 @@ from deploy.cluster import drop_database, ensure_database, free_port  # noqa: E4
 
 TIMES: Dict[str, float] = defaultdict(float)
 COUNTS: Dict[str, int] = defaultdict(int)
+ACTIONS: Dict[str, list] = defaultdict(lambda: [0.0, 0])
 
 
 def _label(node_name: str) -> str:
@@ -80,10 +82,38 @@ def instrument(agent) -> None:
         try:
             return await original_run(self, *args, **kwargs)
         finally:
-            TIMES["actions  action server call (HTTP + action code + app DB)"] += time.perf_counter() - started
-            COUNTS["actions  action server call (HTTP + action code + app DB)"] += 1
+            elapsed = time.perf_counter() - started
+            TIMES["actions  action server calls (HTTP + action code + app DB)"] += elapsed
+            COUNTS["actions  action server calls (HTTP + action code + app DB)"] += 1
+            ACTIONS[self.name()][0] += elapsed
+            ACTIONS[self.name()][1] += 1
 
     actions.RemoteAction.run = timed_run
+
+    from rasa.utils import endpoints
+
+    original_format = actions.RemoteAction._action_call_format
+
+    def timed_format(self, *args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return original_format(self, *args, **kwargs)
+        finally:
+            TIMES["actions    of which: tracker serialised for the call"] += time.perf_counter() - started
+            COUNTS["actions    of which: tracker serialised for the call"] += 1
+
+    actions.RemoteAction._action_call_format = timed_format
+    original_request = endpoints.EndpointConfig.request
+
+    async def timed_request(self, *args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return await original_request(self, *args, **kwargs)
+        finally:
+            TIMES["actions    of which: HTTP round trip (action server's own time)"] += time.perf_counter() - started
+            COUNTS["actions    of which: HTTP round trip (action server's own time)"] += 1
+
+    endpoints.EndpointConfig.request = timed_request
 
     store = agent.tracker_store
     for method in ("retrieve", "save"):
@@ -174,19 +204,25 @@ async def profile(model: Path, port: int, tracker_url: str, args) -> None:
     from urllib.parse import urlsplit
 
     from rasa.core.agent import load_agent
-    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.core.utils import AvailableEndpoints
     from rasa.utils.endpoints import EndpointConfig
 
     parts = urlsplit(tracker_url)
     if parts.scheme.startswith("postgresql"):
-        store = SQLTrackerStore(dialect="postgresql", host=parts.hostname, port=parts.port or 5432,
-                                db=parts.path.lstrip("/"), username=parts.username or "postgres")
+        store = EndpointConfig(type="SQL", dialect="postgresql", url=parts.hostname, port=parts.port or 5432,
+                               db=parts.path.lstrip("/"), username=parts.username or "postgres")
     else:
-        store = SQLTrackerStore(dialect="sqlite", db=parts.path.lstrip("/"))
+        store = EndpointConfig(type="SQL", dialect="sqlite", db=parts.path.lstrip("/"))
+    import logging
+
+    from rasa.utils.common import configure_logging_and_warnings
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_logging_and_warnings(logging.WARNING)
+    configure_structlog(logging.WARNING)
     started = time.perf_counter()
-    agent = await load_agent(model_path=str(model), action_endpoint=EndpointConfig(f"http://127.0.0.1:{port}/webhook"),
-                             tracker_store=store)
-    store.domain = agent.domain
+    endpoints = AvailableEndpoints(action=EndpointConfig(f"http://127.0.0.1:{port}/webhook"), tracker_store=store)
+    agent = await load_agent(model_path=str(model), endpoints=endpoints)
     print(f"Model {model.name} loaded in {time.perf_counter() - started:.1f} s")
     await play(agent, 3, args.seed + 100, None)  # warm-up: TensorFlow traces its graphs on first use
     instrument(agent)
@@ -199,6 +235,9 @@ async def profile(model: Path, port: int, tracker_url: str, args) -> None:
     print(f"{'where':<66} {'ms/message':>10} {'share':>6} {'calls/msg':>9}")
     for label, seconds in sorted(TIMES.items(), key=lambda kv: -kv[1]):
         print(f"{label:<66} {seconds / messages * 1000:>10.2f} {seconds / total * 100:>5.1f}% {COUNTS[label] / messages:>9.2f}")
+    print(f"\n{'custom action':<48} {'calls':>6} {'ms/call':>8}")
+    for name, (seconds, calls) in sorted(ACTIONS.items(), key=lambda kv: -kv[1][0])[:12]:
+        print(f"{name:<48} {calls:>6} {seconds / calls * 1000:>8.1f}")
     if profiler:
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(args.cprofile)

@@ -42,10 +42,26 @@ class StartError(RuntimeError):
     """A service could not be reached or a process did not come up."""
 
 
+_GIVEN_PORTS: set = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A free port below Linux's ephemeral range (32768-60999), so that no outgoing
+    connection (to PostgreSQL, Redis, another process) takes it before the process binds."""
+    import random
+
+    for _ in range(500):
+        port = random.randint(20000, 32000)
+        if port in _GIVEN_PORTS:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _GIVEN_PORTS.add(port)
+        return port
+    raise StartError("No free port between 20000 and 32000.")
 
 
 def newest_model() -> Optional[Path]:
@@ -178,9 +194,9 @@ class Cluster:
 
     # ------------------------------------------------------------------ start
     def check_services(self) -> None:
-        problems = preflight.check_environment(
-            {"DATABASE_URL": self.database_url, "TRACKER_DATABASE_URL": "", "REDIS_URL": self.redis_url}
-        )
+        # The server, not the database: prepare() creates the databases that are missing.
+        server = urlsplit(self.database_url)._replace(path="/postgres").geturl()
+        problems = preflight.check_environment({"DATABASE_URL": server, "REDIS_URL": self.redis_url})
         if problems:
             raise StartError("\n".join(str(p) for p in problems))
 
