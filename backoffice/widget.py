@@ -148,7 +148,7 @@ def demo_page(request: Request, couleur: str = "", transport: str = "") -> HTMLR
     </section>
     <section class="card" id="contact">
       <h3>Contact</h3>
-      <p>Mairie de {name}<br>place de la Mairie<br>Téléphone : 02 40 00 00 00</p>
+      <p>Mairie de {name}<br>place de la Mairie<br>Téléphone : 02 40 12 34 00</p>
     </section>
   </div>
   <h2>Ajouter l'assistant à un site</h2>

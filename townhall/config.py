@@ -37,8 +37,8 @@ def commune() -> Commune:
     """The demo commune; a real one overrides these with environment variables."""
     return Commune(
         name=os.environ.get("COMMUNE_NAME", "Villeneuve-sur-Loire"),
-        main_phone=os.environ.get("COMMUNE_PHONE", "+33240000000"),
-        main_email=os.environ.get("COMMUNE_EMAIL", "contact@villeneuve-sur-loire.fr"),
+        main_phone=os.environ.get("COMMUNE_PHONE", "+33240123400"),
+        main_email=os.environ.get("COMMUNE_EMAIL", "accueil@villeneuve-sur-loire.fr"),
         website=os.environ.get("COMMUNE_WEBSITE", "https://www.villeneuve-sur-loire.fr"),
     )
 
