@@ -45,6 +45,7 @@ DESCRIPTIONS = [
     "Des sacs et un matelas abandonnés sur le trottoir.", "Un grand tag sur le mur de l'école.",
     "Le banc est cassé, une planche manque.",
 ]
+GOALS = (("info", 0.4), ("booking", 0.3), ("report", 0.2), ("followup", 0.1))
 STREETS = ["rue Pasteur", "avenue Jean Jaurès", "rue Victor Hugo", "place de la Mairie", "rue de la République"]
 
 
@@ -175,6 +176,11 @@ class Conversation:
         if r.says("Quel type de problème", "catégorie"):
             return r.button(self.rng) or "voirie"
         return None
+
+
+def pick_goal(rng: random.Random) -> str:
+    """A conversation's goal, in the benchmark's mix (GOALS)."""
+    return rng.choices([g for g, _ in GOALS], weights=[w for _, w in GOALS])[0]
 
 
 def long_conversation_messages(count: int, rng: random.Random) -> List[str]:

@@ -40,9 +40,8 @@ if str(ROOT) not in sys.path:
 
 import httpx  # noqa: E402
 
-from bench.citizens import Conversation, Reply, long_conversation_messages  # noqa: E402
+from bench.citizens import Conversation, Reply, long_conversation_messages, pick_goal  # noqa: E402
 
-GOALS = (("info", 0.4), ("booking", 0.3), ("report", 0.2), ("followup", 0.1))
 UNAVAILABLE = "momentanément indisponible"
 BENCH_DATABASE = "postgresql://postgres@127.0.0.1:5432/townhall_bench"
 
@@ -74,7 +73,6 @@ class ConversationRecord:
     answered: List[bool] = field(default_factory=list)
     references: List[str] = field(default_factory=list)
     finished: bool = False
-    last_bot_text: str = ""
 
 
 @dataclass
@@ -160,8 +158,6 @@ class Driver:
             silent=status == 200 and not payload, unavailable=reply.says(UNAVAILABLE), error=error,
         )
         record.answered.append(message.ok)
-        if reply.texts:
-            record.last_bot_text = reply.texts[-1]
         self.messages.append(message)
         return message, reply
 
@@ -188,7 +184,7 @@ class Driver:
         await asyncio.sleep(rng.uniform(0, stagger))
         deadline = self.started + seconds
         while time.monotonic() < deadline:
-            goal = rng.choices([g for g, _ in GOALS], weights=[w for _, w in GOALS])[0]
+            goal = pick_goal(rng)
             await self.conversation(goal, rng, pause, deadline)
 
 
@@ -332,10 +328,12 @@ def print_summary(summary: Dict[str, object], checks: Optional[Dict[str, object]
 # --------------------------------------------------------------------------- clusters
 
 def newest(path: Path) -> Path:
-    models = sorted(path.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
-    if not models:
+    from deploy.cluster import newest_model
+
+    model = newest_model(path)
+    if model is None:
         raise SystemExit(f"No model in {path}: run scripts/train.sh (and bench/train_baseline.sh for the baseline).")
-    return models[-1]
+    return model
 
 
 def make_cluster(model: Path, args: argparse.Namespace, **kwargs):
@@ -345,8 +343,7 @@ def make_cluster(model: Path, args: argparse.Namespace, **kwargs):
         model=model, database_url=args.database_url or BENCH_DATABASE, tracker_url=args.tracker_url,
         redis_url=args.redis_url, rasa_count=args.rasa, actions_count=args.actions,
         rasa_port=free_port(), actions_port=free_port(), backoffice_port=None,
-        runtime_dir=ROOT / "var" / "bench-cluster", fresh_databases=True,
-        extra_env={"TICKET_LOCK_LIFETIME": "15"}, **kwargs,
+        runtime_dir=ROOT / "var" / "bench-cluster", fresh_databases=True, **kwargs,
     )
 
 

@@ -35,8 +35,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
 os.environ.setdefault("LOG_LEVEL", "WARNING")  # as `rasa run` (INFO), not the DEBUG an in-process agent gets
 
-from bench.citizens import Conversation, Reply  # noqa: E402
-from bench.load import GOALS, newest  # noqa: E402
+from bench.citizens import Conversation, Reply, pick_goal  # noqa: E402
+from bench.load import newest  # noqa: E402
 from deploy.cluster import drop_database, ensure_database, free_port  # noqa: E402
 
 TIMES: Dict[str, float] = defaultdict(float)
@@ -58,78 +58,61 @@ def _label(node_name: str) -> str:
     return f"NLU      {name}"
 
 
+ACTION_CALLS = "actions  action server calls (HTTP + action code + app DB)"
+
+
+def _add(label: str, started: float) -> float:
+    elapsed = time.perf_counter() - started
+    TIMES[label] += elapsed
+    COUNTS[label] += 1
+    return elapsed
+
+
+def _timed(function, label_of):
+    """``function`` (sync or async), timed under the label ``label_of(*args)`` returns."""
+    if asyncio.iscoroutinefunction(function):
+        async def timed(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return await function(*args, **kwargs)
+            finally:
+                _add(label_of(*args), started)
+    else:
+        def timed(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                _add(label_of(*args), started)
+    return timed
+
+
 def instrument(agent) -> None:
     from rasa.core.actions import action as actions
     from rasa.engine import graph
+    from rasa.utils import endpoints
 
-    original_call = graph.GraphNode.__call__
-
-    def timed_call(self, *inputs):
-        started = time.perf_counter()
-        try:
-            return original_call(self, *inputs)
-        finally:
-            label = _label(self._node_name)
-            TIMES[label] += time.perf_counter() - started
-            COUNTS[label] += 1
-
-    graph.GraphNode.__call__ = timed_call
+    graph.GraphNode.__call__ = _timed(graph.GraphNode.__call__, lambda node, *_: _label(node._node_name))
+    actions.RemoteAction._action_call_format = _timed(
+        actions.RemoteAction._action_call_format, lambda *_: "actions    of which: tracker serialised for the call")
+    endpoints.EndpointConfig.request = _timed(
+        endpoints.EndpointConfig.request, lambda *_: "actions    of which: HTTP round trip (action server's own time)")
 
     original_run = actions.RemoteAction.run
 
-    async def timed_run(self, *args, **kwargs):
+    async def timed_run(self, *args, **kwargs):  # also per action name
         started = time.perf_counter()
         try:
             return await original_run(self, *args, **kwargs)
         finally:
-            elapsed = time.perf_counter() - started
-            TIMES["actions  action server calls (HTTP + action code + app DB)"] += elapsed
-            COUNTS["actions  action server calls (HTTP + action code + app DB)"] += 1
+            elapsed = _add(ACTION_CALLS, started)
             ACTIONS[self.name()][0] += elapsed
             ACTIONS[self.name()][1] += 1
 
     actions.RemoteAction.run = timed_run
-
-    from rasa.utils import endpoints
-
-    original_format = actions.RemoteAction._action_call_format
-
-    def timed_format(self, *args, **kwargs):
-        started = time.perf_counter()
-        try:
-            return original_format(self, *args, **kwargs)
-        finally:
-            TIMES["actions    of which: tracker serialised for the call"] += time.perf_counter() - started
-            COUNTS["actions    of which: tracker serialised for the call"] += 1
-
-    actions.RemoteAction._action_call_format = timed_format
-    original_request = endpoints.EndpointConfig.request
-
-    async def timed_request(self, *args, **kwargs):
-        started = time.perf_counter()
-        try:
-            return await original_request(self, *args, **kwargs)
-        finally:
-            TIMES["actions    of which: HTTP round trip (action server's own time)"] += time.perf_counter() - started
-            COUNTS["actions    of which: HTTP round trip (action server's own time)"] += 1
-
-    endpoints.EndpointConfig.request = timed_request
-
     store = agent.tracker_store
     for method in ("retrieve", "save"):
-        original = getattr(store, method)
-
-        def wrap(original=original, method=method):
-            async def timed(*args, **kwargs):
-                started = time.perf_counter()
-                try:
-                    return await original(*args, **kwargs)
-                finally:
-                    TIMES[f"tracker  {method}"] += time.perf_counter() - started
-                    COUNTS[f"tracker  {method}"] += 1
-            return timed
-
-        setattr(store, method, wrap())
+        setattr(store, method, _timed(getattr(store, method), lambda *_, m=method: f"tracker  {m}"))
 
 
 async def play(agent, conversations: int, seed: int, profiler: cProfile.Profile | None) -> tuple[int, float, list]:
@@ -139,7 +122,7 @@ async def play(agent, conversations: int, seed: int, profiler: cProfile.Profile 
     messages, total, per_message = 0, 0.0, []
     reports: list = []
     for i in range(conversations):
-        goal = rng.choices([g for g, _ in GOALS], weights=[w for _, w in GOALS])[0]
+        goal = pick_goal(rng)
         citizen = Conversation(goal, rng, email=f"profil{i}@example.org", known_reports=reports[-20:])
         sender = f"profile-{i}-{rng.getrandbits(32):08x}"
         text = citizen.first_message()
@@ -212,7 +195,7 @@ async def profile(model: Path, port: int, tracker_url: str, args) -> None:
         store = EndpointConfig(type="SQL", dialect="postgresql", url=parts.hostname, port=parts.port or 5432,
                                db=parts.path.lstrip("/"), username=parts.username or "postgres")
     else:
-        store = EndpointConfig(type="SQL", dialect="sqlite", db=parts.path.lstrip("/"))
+        store = EndpointConfig(type="SQL", dialect="sqlite", db=tracker_url.split("///", 1)[1])  # absolute path
     import logging
 
     from rasa.utils.common import configure_logging_and_warnings

@@ -64,8 +64,8 @@ def free_port() -> int:
     raise StartError("No free port between 20000 and 32000.")
 
 
-def newest_model() -> Optional[Path]:
-    models = sorted((ROOT / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+def newest_model(folder: Path = ROOT / "models") -> Optional[Path]:
+    models = sorted(Path(folder).glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
     return models[-1] if models else None
 
 
@@ -132,7 +132,7 @@ class Cluster:
 
     model: Path
     database_url: str = DEFAULT_DATABASE_URL
-    tracker_url: Optional[str] = None
+    tracker_url: Optional[str] = None  # default: database_url
     redis_url: str = "redis://127.0.0.1:6379/1"
     rasa_count: int = 2
     actions_count: int = 2
@@ -174,7 +174,7 @@ class Cluster:
         env = dict(os.environ)
         env.update({
             "DATABASE_URL": self.database_url,
-            "TRACKER_DATABASE_URL": self.tracker_url or "",
+            "TRACKER_DATABASE_URL": self.tracker_url,
             "REDIS_URL": self.redis_url,
             "ACTIONS_PORT": str(self.actions_port),
             "ACTION_ENDPOINT_URL": f"{self.actions_url}/webhook",
@@ -203,9 +203,9 @@ class Cluster:
     def prepare(self) -> None:
         self.check_services()
         if self.fresh_databases:
-            for url in {self.database_url, self.tracker_url or self.database_url}:
+            for url in {self.database_url, self.tracker_url}:
                 drop_database(url)
-        for url in {self.database_url, self.tracker_url or self.database_url}:
+        for url in {self.database_url, self.tracker_url}:
             ensure_database(url)
         if self.demo_data:
             subprocess.run([str(VENV_BIN / "python"), "-m", "townhall.demo"], cwd=ROOT, env=self.environment(),
@@ -295,15 +295,8 @@ class Cluster:
             os.killpg(process.pid, sig)
             process.popen.wait(timeout=30)
 
-    def restart(self, name: str) -> float:
-        """Stop a process (SIGTERM), start it again; seconds until it answers again."""
-        self.kill(name, signal.SIGTERM)
-        process = self.process(name)
-        self.spawn(process)
-        return self.wait_ready(process)
-
     def resident_memory_mb(self) -> Dict[str, float]:
-        """VmRSS of each process (its whole process group: Rasa forks nothing, but be safe)."""
+        """VmRSS of each running process, in MB."""
         sizes = {}
         for process in self.processes:
             if not process.alive():

@@ -55,7 +55,6 @@ def render(
     values = {
         "RUNTIME_DIR": str(Path(runtime_dir).resolve()),
         "RASA_SERVERS": _servers(rasa, " max_fails=1 fail_timeout=5s"),
-        "RASA_SOCKETIO_SERVERS": _servers(rasa, " max_fails=1 fail_timeout=5s"),
         "ACTION_SERVERS": _servers(actions, " max_fails=1 fail_timeout=3s"),
         "LISTEN_RASA": f"{listen_host}:{listen_rasa}",
         "LISTEN_ACTIONS": f"{listen_host}:{listen_actions}",

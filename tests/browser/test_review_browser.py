@@ -2,7 +2,6 @@
 select an entity in the text, export, and find the example in the training data file."""
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from pathlib import Path
@@ -11,6 +10,7 @@ import pytest
 import uvicorn
 import yaml
 
+from deploy.cluster import free_port
 from townhall.config import PROJECT_ROOT
 from tests.browser.conftest import AXE, dump, run_axe, serious
 from tests.backoffice.test_review_fixtures import (PASSWORD, app, project_root, tracker_template,  # noqa: F401
@@ -19,15 +19,9 @@ from tests.backoffice.test_review_fixtures import (PASSWORD, app, project_root, 
 SHOTS = PROJECT_ROOT / "test-results" / "review"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def server(app):
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", ws="none")
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)

@@ -20,7 +20,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import textwrap
@@ -30,15 +29,12 @@ from typing import Dict, List, Optional
 
 import httpx
 
+from deploy.cluster import free_port  # below the ephemeral range: no collision with outgoing connections
 from townhall.config import PROJECT_ROOT
 
 VENV_BIN = PROJECT_ROOT / ".venv" / "bin"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def newest_model() -> Optional[Path]:
