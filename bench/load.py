@@ -227,6 +227,16 @@ async def run_long(url: str, messages: int, conversations: int, seed: int = 11) 
     return RunResult("long", driver.messages, driver.conversations, elapsed, driver.run_id)
 
 
+def band_latencies(result: RunResult, bands: Sequence[Tuple[int, int]]) -> Dict[str, Optional[float]]:
+    """Median latency (ms) of the messages whose position lies in each band (first, last): the
+    per-position medians rest on a handful of messages, the bands on dozens."""
+    out = {}
+    for first, last in bands:
+        values = sorted(m.latency for m in result.messages if first <= m.index <= last and m.ok)
+        out[f"{first}-{last}"] = percentile_ms(values, 50)
+    return out
+
+
 def position_latencies(result: RunResult, positions: Sequence[int]) -> Dict[int, Optional[float]]:
     """Median latency (ms) of the messages at each 1-based position in their conversation."""
     out = {}
@@ -430,10 +440,13 @@ def scenario_long(args) -> Dict[str, object]:
     with target(args) as (url, cluster):
         result = asyncio.run(run_long(url, args.messages, args.conversations))
         positions = position_latencies(result, [p for p in (1, 5, 10, 20, 30, 40, 50, 60) if p <= args.messages])
+        bands = band_latencies(result, [(b, min(b + 9, args.messages)) for b in range(1, args.messages + 1, 10)])
         memory = memory_line(cluster) if cluster else {}
         print_summary(result.summary())
         print(f"   median latency by position in the conversation (ms): {positions}")
-        return {"summary": result.summary(), "median_ms_by_position": positions, "memory_mb": memory}
+        print(f"   median latency by ten messages (ms): {bands}")
+        return {"summary": result.summary(), "median_ms_by_position": positions, "median_ms_by_band": bands,
+                "memory_mb": memory}
 
 
 def restart_postgresql() -> None:
@@ -525,7 +538,7 @@ def main() -> None:
     parser.add_argument("--citizens", type=int, default=None)
     parser.add_argument("--seconds", type=float, default=None)
     parser.add_argument("--messages", type=int, default=60, help="long: messages per conversation")
-    parser.add_argument("--conversations", type=int, default=4, help="long: conversations held in parallel")
+    parser.add_argument("--conversations", type=int, default=8, help="long: conversations held in parallel")
     parser.add_argument("--rasa", type=int, default=2, help="Rasa server processes")
     parser.add_argument("--actions", type=int, default=2, help="action server processes")
     parser.add_argument("--url", default=None, help="drive a running assistant instead of starting one")
@@ -534,7 +547,7 @@ def main() -> None:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/2")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures to this file")
     args = parser.parse_args()
-    defaults = {"capacity": (20, 60), "compare": (20, 60), "realistic": (200, 150), "long": (4, 0), "faults": (20, 150)}
+    defaults = {"capacity": (20, 60), "compare": (20, 60), "realistic": (200, 150), "long": (8, 0), "faults": (20, 150)}
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
     def with_defaults(name: str) -> argparse.Namespace:

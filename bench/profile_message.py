@@ -39,6 +39,7 @@ from bench.citizens import Conversation, Reply, pick_goal  # noqa: E402
 from bench.load import newest  # noqa: E402
 from deploy.cluster import drop_database, ensure_database, free_port  # noqa: E402
 
+STORE = "deploy.tracker_store.ResilientSQLTrackerStore"  # the tracker store of endpoints*.yml
 TIMES: Dict[str, float] = defaultdict(float)
 COUNTS: Dict[str, int] = defaultdict(int)
 ACTIONS: Dict[str, list] = defaultdict(lambda: [0.0, 0])
@@ -192,10 +193,10 @@ async def profile(model: Path, port: int, tracker_url: str, args) -> None:
 
     parts = urlsplit(tracker_url)
     if parts.scheme.startswith("postgresql"):
-        store = EndpointConfig(type="SQL", dialect="postgresql", url=parts.hostname, port=parts.port or 5432,
+        store = EndpointConfig(type=STORE, dialect="postgresql", url=parts.hostname, port=parts.port or 5432,
                                db=parts.path.lstrip("/"), username=parts.username or "postgres")
     else:
-        store = EndpointConfig(type="SQL", dialect="sqlite", db=tracker_url.split("///", 1)[1])  # absolute path
+        store = EndpointConfig(type=STORE, dialect="sqlite", db=tracker_url.split("///", 1)[1])  # absolute path
     import logging
 
     from rasa.utils.common import configure_logging_and_warnings
@@ -204,7 +205,7 @@ async def profile(model: Path, port: int, tracker_url: str, args) -> None:
     configure_logging_and_warnings(logging.WARNING)
     configure_structlog(logging.WARNING)
     started = time.perf_counter()
-    endpoints = AvailableEndpoints(action=EndpointConfig(f"http://127.0.0.1:{port}/webhook"), tracker_store=store)
+    endpoints = AvailableEndpoints(action=EndpointConfig(f"http://127.0.0.1:{port}/webhook", enable_selective_domain=True), tracker_store=store)
     agent = await load_agent(model_path=str(model), endpoints=endpoints)
     print(f"Model {model.name} loaded in {time.perf_counter() - started:.1f} s")
     await play(agent, 3, args.seed + 100, None)  # warm-up: TensorFlow traces its graphs on first use

@@ -18,6 +18,7 @@ from townhall import config
 from townhall.db import Base, UTCDateTime, utcnow
 from townhall.feedback import Feedback
 from townhall.handoff import HandoffRequest
+from townhall.review.conversations import delete_snapshots
 
 logger = logging.getLogger(__name__)
 ERASURE_DELAY = timedelta(seconds=5)
@@ -44,13 +45,15 @@ def request_erasure(session: Session, sender_id: str) -> ErasureRequest:
 
 
 def erase_tracker_events(tracker_url: str, sender_id: str, until_timestamp: float) -> int:
-    """Delete the conversation's events stored up to ``until_timestamp`` (epoch seconds)."""
+    """Delete the conversation's events stored up to ``until_timestamp`` (epoch seconds),
+    and its snapshot (``tracker_snapshots``: its state, slots included)."""
     engine = create_engine(tracker_url, future=True)
     try:
         with engine.begin() as conn:
             exists = conn.dialect.has_table(conn, "events")
             if not exists:
                 return 0
+            delete_snapshots(conn, [sender_id])
             result = conn.execute(
                 text("DELETE FROM events WHERE sender_id = :sender AND timestamp <= :until"),
                 {"sender": sender_id, "until": until_timestamp},

@@ -66,6 +66,9 @@ def purge(database_url: str | None, tracker_url: str | None, days: int, now: dat
             result.events += conn.execute(delete(events).where(
                 events.c.timestamp < cutoff.timestamp(), events.c.id < current_session_start)).rowcount or 0
             remaining = set(conn.execute(select(events.c.sender_id).distinct()).scalars())
+            # Snapshots (a conversation's slots) go with the events they cover.
+            conv.delete_snapshots(conn, old_senders - remaining)
+            conv.delete_orphan_snapshots(conn)
     except (OperationalError, ProgrammingError) as exc:  # no table before Rasa's first conversation
         if "events" not in str(exc).lower():
             raise

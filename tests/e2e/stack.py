@@ -298,6 +298,10 @@ class Stack:
                 "PYTHONPATH": str(PROJECT_ROOT),
                 "PYTHONUNBUFFERED": "1",
                 "RASA_PUBLIC_URL": self.rasa_url,
+                # a short window, so that conversations of a few messages already go through
+                # the tracker store's snapshots (deploy.tracker_window)
+                "TRACKER_WINDOW_EVENTS": "24",
+                "TRACKER_WINDOW_SLACK": "6",
             }
         )
         env.update(self.extra_env)
@@ -342,8 +346,9 @@ class Stack:
                 raise RuntimeError("No Rasa model: set TEST_RASA_MODEL or train one into models/.")
             endpoints = self.tmp / "endpoints.yml"
             endpoints.write_text(
-                f"action_endpoint:\n  url: \"{self.actions_url}/webhook\"\n"
-                f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: \"{self.tracker_database}\"\n",
+                f"action_endpoint:\n  url: \"{self.actions_url}/webhook\"\n  enable_selective_domain: true\n"
+                f"tracker_store:\n  type: deploy.tracker_store.ResilientSQLTrackerStore\n  dialect: sqlite\n"
+                f"  db: \"{self.tracker_database}\"\n",
                 encoding="utf-8",
             )
             credentials = self.tmp / "credentials.yml"

@@ -83,6 +83,22 @@ def test_conversation_is_stored_in_the_sql_tracker_store(stack):
     assert ("user", "greet") in rows and ("user", "thank") in rows
 
 
+def test_context_survives_the_tracker_snapshot(stack):
+    """Long conversations are read as a snapshot plus recent events: the context stays."""
+    sender = new_sender()
+    first = texts(stack.say("quels sont les horaires de la piscine ?", sender))
+    assert any("piscine" in t.lower() for t in first), first
+    for message in ["merci", "bonjour", "vous êtes un robot ?", "merci beaucoup", "bonjour", "merci"]:
+        assert_calm_french_answer(stack.say(message, sender))
+    with sqlite3.connect(stack.tracker_database) as db:
+        snapshot = db.execute("SELECT event_id FROM tracker_snapshots WHERE sender_id = ?", (sender,)).fetchone()
+        first_user = db.execute("SELECT min(id) FROM events WHERE sender_id = ? AND type_name = 'user'",
+                                (sender,)).fetchone()
+    assert snapshot is not None and snapshot[0] > first_user[0]  # the question is older than the window
+    follow_up = texts(stack.say("et le samedi ?", sender))
+    assert any("piscine" in t.lower() and "samedi" in t.lower() for t in follow_up), follow_up
+
+
 def test_feedback_is_stored(stack):
     sender = new_sender()
     replies = stack.say("votre accueil téléphonique est catastrophique, personne ne décroche", sender)

@@ -1,8 +1,13 @@
 """Conversations as Rasa stored them, read from its SQL tracker store (read-only).
 
 Rasa 3.6's ``SQLTrackerStore`` keeps one row per event in ``events`` (id, sender_id,
-type_name, timestamp, intent_name, action_name, data as JSON). We only SELECT from it; the
-retention command (``townhall.retention``) is the only code that deletes rows there.
+type_name, timestamp, intent_name, action_name, data as JSON). Our tracker store
+(``deploy.tracker_store``) adds ``tracker_snapshots``: one row per conversation with its state
+at a turn boundary, so that Rasa reads only the recent events (``deploy.tracker_window``). We
+only SELECT from ``events`` here; the retention command (``townhall.retention``) and the
+erasure of a conversation (``townhall.privacy``) are the only code that deletes rows in either
+table, and they delete a conversation's snapshot with its events (it holds its slots: name,
+e-mail, phone).
 
 A conversation is everything one ``sender_id`` said and heard: the widget and Messenger keep
 one sender per citizen, and Rasa's ``session_started`` events are shown as separators in the
@@ -40,6 +45,32 @@ events = Table(
     Column("action_name", String(255)),
     Column("data", Text),
 )
+
+tracker_snapshots = Table(
+    "tracker_snapshots", _metadata,
+    Column("sender_id", String(255), primary_key=True),
+    Column("event_id", Integer, nullable=False),  # last event of ``events`` the snapshot covers
+    Column("events", Text, nullable=False),  # JSON list of the events that rebuild the state
+    Column("timestamp", Float, nullable=False),  # when it was written
+)
+
+
+def delete_snapshots(conn, sender_ids=None) -> int:
+    """Delete the snapshots of these conversations (all when None); nothing if no table yet."""
+    if not conn.dialect.has_table(conn, "tracker_snapshots"):
+        return 0
+    statement = tracker_snapshots.delete()
+    if sender_ids is not None:
+        statement = statement.where(tracker_snapshots.c.sender_id.in_(list(sender_ids)))
+    return conn.execute(statement).rowcount or 0
+
+
+def delete_orphan_snapshots(conn) -> int:
+    """Delete the snapshots whose last event is gone (older sessions purged, erasure)."""
+    if not conn.dialect.has_table(conn, "tracker_snapshots"):
+        return 0
+    covered = select(events.c.id).where(events.c.id == tracker_snapshots.c.event_id).exists()
+    return conn.execute(tracker_snapshots.delete().where(~covered)).rowcount or 0
 
 _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
