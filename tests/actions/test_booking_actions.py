@@ -89,7 +89,7 @@ async def test_slot_taken_between_offer_and_confirmation(commune):
 
 async def test_confirmation_books_and_sets_the_reference(commune):
     with db.unit_of_work(commune) as session:
-        day = availability.next_free_days(session, "passeport")[0]
+        day = availability.next_free_days(session, "passeport", None, 2)[0]  # a day with room for two
         start = availability.free_slots(session, "passeport", day, 2)[0]
     events, _ = await validate(
         "oui", "booking_confirmed", intent="affirm", procedure="passeport", party_size=2, ants_predemande="7A2B3C4D5E",

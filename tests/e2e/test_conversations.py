@@ -167,7 +167,7 @@ def test_report_a_pothole_end_to_end(stack):
         question = texts(replies)[-1].lower()
         if "où se trouve" in question:
             replies = stack.say("12 rue Pasteur", sender)
-        elif "décrivez" in question:
+        elif "décri" in question:  # "Décrivez..." or "Pouvez-vous décrire..." (two variations)
             replies = stack.say("Un trou profond sur la chaussée devant la boulangerie.", sender)
         elif "photo" in question:
             replies = stack.say("non pas de photo", sender)
