@@ -55,13 +55,11 @@ tracker_snapshots = Table(
 )
 
 
-def delete_snapshots(conn, sender_ids=None) -> int:
-    """Delete the snapshots of these conversations (all when None); nothing if no table yet."""
+def delete_snapshots(conn, sender_ids) -> int:
+    """Delete the snapshots of these conversations; nothing if there is no table yet."""
     if not conn.dialect.has_table(conn, "tracker_snapshots"):
         return 0
-    statement = tracker_snapshots.delete()
-    if sender_ids is not None:
-        statement = statement.where(tracker_snapshots.c.sender_id.in_(list(sender_ids)))
+    statement = tracker_snapshots.delete().where(tracker_snapshots.c.sender_id.in_(list(sender_ids)))
     return conn.execute(statement).rowcount or 0
 
 
