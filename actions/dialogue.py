@@ -1,4 +1,5 @@
-"""Dialogue core actions: hand-over to a person, feedback, fallback, erasure of a conversation."""
+"""Dialogue core actions: session start with the privacy notice, hand-over to a person, feedback,
+fallback, erasure of a conversation."""
 from __future__ import annotations
 
 import asyncio
@@ -7,7 +8,7 @@ from datetime import datetime
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import ActionExecuted, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import channel_of, first_entity, in_unit_of_work, latest_text
@@ -73,6 +74,23 @@ def service_card(session, service: str, now: datetime) -> Dict[str, Any]:
         logger.exception("opening state unavailable for %s", facility.code)
         status = None
     return {"name": name, "phone": facility.phone, "email": facility.email, "status": status}
+
+
+class ActionSessionStart(Action):
+    """Every new session starts with the privacy notice, whatever the citizen's first message
+    (a greeting or straight a question). No slot is carried over (domain: session_config)."""
+
+    def name(self) -> Text:
+        return "action_session_start"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict]:
+        events: List[Dict] = [SessionStarted()]
+        metadata = tracker.get_slot("session_started_metadata")
+        if metadata:
+            events.append(SlotSet("session_started_metadata", metadata))
+        dispatcher.utter_message(response="utter_privacy_notice")
+        events.append(ActionExecuted("action_listen"))
+        return events
 
 
 class ActionRequestHuman(Action):

@@ -22,7 +22,7 @@ router = APIRouter(prefix="/api/incidents", tags=["incidents"])
 
 
 def staff_view(report: Report, request: Request) -> dict[str, Any]:
-    view = as_request(report, request)
+    view = as_request(report, request, public=False)  # staff see the full text
     view.update(
         {
             "reference": report.reference,

@@ -8,14 +8,19 @@
 - ``verify_csrf``: every unsafe request of the back-office pages carries the session's token
   (form field ``csrf_token`` or header ``X-CSRF-Token``).
 
-Sessions are signed cookies (Starlette's SessionMiddleware, HttpOnly, SameSite=Lax) keyed by
-``BACKOFFICE_SECRET_KEY``. Logins are rate-limited per username and address.
+Sessions are server-side (``townhall.accounts.StaffSession``); the cookie ``townhall_staff``
+carries only a random id (``backoffice.sessions``). Logging out deletes the session. The CSRF
+token is derived from the cookie's id. Logins are rate-limited per username and address and
+per username; the address is the peer's, or the ``X-Forwarded-For`` client when the peer is
+one of ``BACKOFFICE_TRUSTED_PROXIES`` (comma-separated addresses or networks, default none).
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import quote
 
@@ -23,6 +28,8 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
+from backoffice.deps import DatabaseId
+from backoffice.sessions import SessionState, csrf_for
 from townhall import accounts, config, db, french
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -69,19 +76,44 @@ templates.env.globals["commune"] = config.commune
 templates.env.globals["role_labels"] = accounts.ROLE_LABELS
 
 
+def _state(request: Request) -> SessionState:
+    state = request.scope.get("staff_session")
+    if state is None:  # an application without StaffSessionMiddleware: nothing is remembered
+        state = request.scope["staff_session"] = SessionState(None)
+    return state
+
+
+def _load(request: Request) -> SessionState:
+    """Read this browser's session from the database (once per request)."""
+    state = _state(request)
+    if not state.loaded:
+        state.loaded = True
+        if state.cookie_id and not state.cleared and not state.new_id:
+            with db.unit_of_work(request.app.state.database_url) as session:
+                found = accounts.resume_session(session, state.cookie_id)
+                if found is not None:
+                    row, user = found
+                    state.user = StaffIdentity(user.username, user.role, user.id)
+                    state.logged_in_id = state.cookie_id
+                    state.data = accounts.session_data(row)
+    return state
+
+
 def session_user(request: Request) -> StaffIdentity | None:
     """The logged-in, active user of this request (read from the database once per request)."""
-    if hasattr(request.state, "staff_user"):
-        return request.state.staff_user
-    user = None
-    uid = request.session.get("uid") if "session" in request.scope else None
-    if isinstance(uid, int):
-        with db.unit_of_work(request.app.state.database_url) as session:
-            row = session.get(accounts.User, uid)
-            if row is not None and row.active:
-                user = StaffIdentity(row.username, row.role, row.id)
-    request.state.staff_user = user
-    return user
+    return _load(request).user
+
+
+def _same_token(given: object, expected: str | None) -> bool:
+    """Constant-time comparison that never raises (non-ASCII input compares as bytes)."""
+    if not expected or not isinstance(given, str) or not given:
+        return False
+    return secrets.compare_digest(given.encode("utf-8", "replace"), expected.encode("utf-8"))
+
+
+def _expected_csrf(request: Request) -> str | None:
+    current = _state(request).current_id()
+    return csrf_for(current) if current else None
 
 
 def _bearer(request: Request) -> StaffIdentity | None:
@@ -104,9 +136,7 @@ def require_staff(request: Request) -> StaffIdentity:
     if user.role not in STAFF_API_ROLES:
         raise Forbidden()
     if request.method not in SAFE_METHODS:  # a browser session changing data: CSRF header required
-        expected = request.session.get("csrf")
-        given = request.headers.get("x-csrf-token") or ""
-        if not expected or not secrets.compare_digest(given.encode(), expected.encode()):
+        if not _same_token(request.headers.get("x-csrf-token"), _expected_csrf(request)):
             raise HTTPException(status.HTTP_403_FORBIDDEN, detail="Jeton de sécurité (X-CSRF-Token) manquant.")
     return user
 
@@ -130,38 +160,66 @@ require_login = require_role("admin", "trainer", "agent")
 
 
 def csrf_token(request: Request) -> str:
-    token = request.session.get("csrf")
-    if not token:
-        token = request.session["csrf"] = secrets.token_urlsafe(32)
-    return token
+    """This browser's CSRF token; a browser without a cookie gets one (an id stored nowhere)."""
+    state = _state(request)
+    current = state.current_id()
+    if not current:
+        current = accounts.new_session_id()
+        state.issue(current)
+    return csrf_for(current)
+
+
+class _LazyCsrfToken:
+    """Rendered as the CSRF token, created only if a template uses it (public pages set no cookie)."""
+
+    def __init__(self, request: Request):
+        self.request = request
+
+    def __str__(self) -> str:
+        return csrf_token(self.request)
+
+    __html__ = __str__
 
 
 async def verify_csrf(request: Request) -> None:
     """Refuse unsafe requests that do not carry this session's CSRF token."""
     if request.method in SAFE_METHODS:
         return
-    expected = request.session.get("csrf")
+    expected = _expected_csrf(request)
     given = request.headers.get("x-csrf-token")
     if not given:
         content_type = request.headers.get("content-type", "")
         if "form" in content_type:
-            form = await request.form()
+            try:
+                form = await request.form()
+            except Exception:  # a malformed body (bad multipart, bad encoding): refused below
+                form = {}
             given = form.get("csrf_token")
-    if not expected or not isinstance(given, str) or not secrets.compare_digest(given, expected):
+    if not _same_token(given, expected):
         raise HTTPException(status.HTTP_403_FORBIDDEN,
                             detail="Jeton de sécurité manquant ou expiré : rechargez la page et recommencez.")
 
 
 def render(request: Request, name: str, status_code: int = 200, **context) -> HTMLResponse:
     user = session_user(request)
-    flash = request.session.pop("flash", None) if "session" in request.scope else None
-    context.update(request=request, user=user, csrf_token=csrf_token(request), flash=flash)
+    state = _state(request)
+    flash = state.data.pop("flash", None) if user is not None else None
+    if flash is not None:
+        with db.unit_of_work(request.app.state.database_url) as session:
+            accounts.set_session_data(session, state.logged_in_id, state.data)
+    context.update(request=request, user=user, csrf_token=_LazyCsrfToken(request), flash=flash)
     response = templates.TemplateResponse(request, name, context, status_code=status_code)
     return response
 
 
 def flash(request: Request, message: str, kind: str = "info") -> None:
-    request.session["flash"] = {"message": message, "kind": kind}
+    """A message shown once, on the next page of this session (kept with the session's row)."""
+    state = _load(request)
+    if state.logged_in_id is None:
+        return
+    state.data["flash"] = {"message": message, "kind": kind}
+    with db.unit_of_work(request.app.state.database_url) as session:
+        accounts.set_session_data(session, state.logged_in_id, state.data)
 
 
 def redirect(url: str) -> RedirectResponse:
@@ -178,8 +236,50 @@ def _safe_next(target: str | None) -> str | None:
     return None
 
 
+@lru_cache(maxsize=8)
+def _networks(setting: str) -> tuple:
+    networks = []
+    for item in setting.split(","):
+        item = item.strip()
+        if item:
+            try:
+                networks.append(ipaddress.ip_network(item, strict=False))
+            except ValueError:
+                pass  # a typo in the setting trusts nothing rather than everything
+    return tuple(networks)
+
+
+def _ip(text: str):
+    try:
+        return ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+
+
+def trusted_proxies() -> tuple:
+    return _networks(os.environ.get("BACKOFFICE_TRUSTED_PROXIES", ""))
+
+
 def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "inconnu"
+    """The client's address: the peer's, unless the peer is a trusted proxy (then X-Forwarded-For)."""
+    peer = request.client.host if request.client else ""
+    networks = trusted_proxies()
+
+    def trusted(address) -> bool:
+        return address is not None and any(address in n for n in networks)
+
+    if not networks or not trusted(_ip(peer)):
+        return peer or "inconnu"
+    forwarded = ",".join(request.headers.getlist("x-forwarded-for"))
+    client = peer
+    for hop in reversed([h.strip() for h in forwarded.split(",") if h.strip()]):
+        address = _ip(hop)
+        if address is None:
+            break  # garbage: keep the last address a trusted proxy vouched for
+        client = str(address)
+        if not trusted(address):
+            break
+    return client
 
 
 # --- routes ------------------------------------------------------------------------------
@@ -210,16 +310,23 @@ def login(request: Request, username: str = Form(""), password: str = Form(""), 
     if user is None:
         return render(request, "login.html", status_code=401, next=_safe_next(next) or "",
                       error="Identifiant ou mot de passe incorrect.")
-    request.session.clear()  # a fresh session (and a fresh CSRF token) at each login
-    request.session["uid"] = user.user_id
-    request.session["csrf"] = secrets.token_urlsafe(32)
-    request.state.staff_user = user
+    state = _load(request)
+    with db.unit_of_work(request.app.state.database_url) as session:
+        accounts.end_session(session, state.logged_in_id)  # this browser's previous session, if any
+        session_id = accounts.start_session(session, user.user_id)
+    # A fresh id (and so a fresh CSRF token) at each login: an id planted before login opens nothing.
+    state.clear()
+    state.issue(session_id, int(accounts.SESSION_LIFETIME.total_seconds()))
+    state.user, state.logged_in_id, state.loaded = user, session_id, True
     return redirect(_safe_next(next) or landing_page(user))
 
 
 @router.post("/logout", include_in_schema=False)
 def logout(request: Request):
-    request.session.clear()
+    state = _state(request)
+    with db.unit_of_work(request.app.state.database_url) as session:
+        accounts.end_session(session, state.current_id())
+    state.clear()
     return redirect("/login")
 
 
@@ -257,7 +364,7 @@ def create_user(request: Request, username: str = Form(""), password: str = Form
 
 
 @router.post("/users/{user_id}/active", include_in_schema=False)
-def set_user_active(request: Request, user_id: int, active: str = Form("0"),
+def set_user_active(request: Request, user_id: DatabaseId, active: str = Form("0"),
                     user: StaffIdentity = Depends(require_role("admin"))):
     if user_id == user.user_id:
         flash(request, "Vous ne pouvez pas désactiver votre propre compte.", "error")

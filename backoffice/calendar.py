@@ -15,7 +15,8 @@ router = APIRouter(tags=["calendar"])
 @router.get("/rdv/{reference}/{token}.ics", include_in_schema=False)
 def appointment_calendar(reference: str, token: str, session: Session = Depends(database_session)) -> Response:
     appointment = appointments.find(session, reference)
-    if appointment is None or not secrets.compare_digest(appointment.calendar_token, token):
+    if appointment is None or not secrets.compare_digest(
+            appointment.calendar_token.encode(), token.encode("utf-8", "replace")):
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="Fichier introuvable.")
     return Response(
         content=ics.to_ics(appointment),

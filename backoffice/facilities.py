@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
 from backoffice.auth import StaffIdentity, flash, redirect, render, require_role, verify_csrf
+from backoffice.deps import DatabaseId
 from townhall import config, db, french
 from townhall.knowledge import alerts, facilities, hours, streets
 from townhall.knowledge.models import Alert, Closure
@@ -28,6 +29,7 @@ MAX_LABEL_CHARS = 200
 MAX_TITLE_CHARS = 200
 MAX_DESCRIPTION_CHARS = 2000
 LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"  # <input type="datetime-local">
+YEARS = range(1900, 2201)  # dates outside are typing mistakes (and would overflow date arithmetic)
 
 
 def _now() -> datetime:
@@ -190,9 +192,10 @@ def change_hours(request: Request, code: str, rule: str = Form(""), note: str = 
 
 def _parse_day(text: str) -> date | None:
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
     except ValueError:
         return None
+    return day if day.year in YEARS else None
 
 
 def _closure_error(start_text: str, end_text: str, label: str, today: date) -> str | None:
@@ -239,7 +242,7 @@ def add_closure(request: Request, code: str, start_day: str = Form(""), end_day:
 
 
 @router.post("/facilities/{code}/closures/{closure_id}/remove")
-def remove_closure(request: Request, code: str, closure_id: int, user: StaffIdentity = Depends(require_agent)):
+def remove_closure(request: Request, code: str, closure_id: DatabaseId, user: StaffIdentity = Depends(require_agent)):
     with db.unit_of_work(request.app.state.database_url) as session:
         closure = session.get(Closure, closure_id)
         if closure is None or closure.facility_code != code:
@@ -282,9 +285,10 @@ def _parse_local(text: str) -> datetime | None:
     text = text.strip()
     for pattern in (LOCAL_INPUT_FORMAT, "%Y-%m-%dT%H:%M:%S"):
         try:
-            return datetime.strptime(text, pattern).replace(tzinfo=config.TIMEZONE)
+            moment = datetime.strptime(text, pattern).replace(tzinfo=config.TIMEZONE)
         except ValueError:
             continue
+        return moment if moment.year in YEARS else None
     return None
 
 
@@ -341,7 +345,7 @@ def add_alert(request: Request, kind: str = Form(""), title: str = Form(""), des
 
 
 @router.post("/alerts/{alert_id}/end")
-def end_alert(request: Request, alert_id: int, user: StaffIdentity = Depends(require_agent)):
+def end_alert(request: Request, alert_id: DatabaseId, user: StaffIdentity = Depends(require_agent)):
     now = _now()
     with db.unit_of_work(request.app.state.database_url) as session:
         alert = session.get(Alert, alert_id)

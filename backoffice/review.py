@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse
 from starlette.datastructures import FormData
 
 from backoffice.auth import StaffIdentity, flash, redirect, render, require_login, require_role, verify_csrf
+from backoffice.deps import MAX_DATABASE_INT
 from townhall import db, references
 from townhall.review import annotations as notes
 from townhall.review import conversations as conv
@@ -43,9 +44,19 @@ def _tracker(request: Request) -> str:
 
 def _date(text: str | None) -> date | None:
     try:
-        return date.fromisoformat(text) if text else None
+        day = date.fromisoformat(text.strip()) if text else None
     except ValueError:
         return None
+    return day if day is not None and 1970 <= day.year <= 2200 else None  # tracker times are epoch seconds
+
+
+def _event_id(value) -> int:
+    """A message's id from a form: ASCII digits within the database's range, else 0 (not found)."""
+    text = str(value or "").strip()
+    if not re.fullmatch(r"[0-9]{1,18}", text):
+        return 0
+    number = int(text)
+    return number if number <= MAX_DATABASE_INT else 0
 
 
 def _url(sender_id: str) -> str:
@@ -70,11 +81,11 @@ def inbox(request: Request, start: str | None = None, end: str | None = None, ch
         tags = notes.tags_by_conversation(session)
         all_tags = notes.all_tags(session)
     items = conv.inbox(_tracker(request), flt, done, tags)
-    page = max(1, page)
     pages = max(1, (len(items) + PAGE_SIZE - 1) // PAGE_SIZE)
+    page = min(max(1, page), pages)
     shown = items[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
-    mask = conv.mask_contacts if user.masks_contacts else (lambda t: t)
-    rows = [{"summary": s, "url": _url(s.sender_id), "first_text": mask(s.first_text)[:160],
+    rows = [{"summary": s, "url": _url(s.sender_id),
+             "first_text": (s.masked_first_text if user.masks_contacts else s.first_text)[:160],
              "reviewed": s.sender_id in done, "tags": sorted(tags.get(s.sender_id, ()))} for s in shown]
     query = {k: v for k, v in request.query_params.items() if k != "page"}
     return render(request, "review/inbox.html", rows=rows, total=len(items), page=page, pages=pages, flt=flt,
@@ -99,7 +110,8 @@ def _segments(text: str, entities: list[dict]) -> list[dict]:
 
 @router.get("/conversation", response_class=HTMLResponse)
 def conversation(request: Request, sender: str, user: StaffIdentity = Depends(require_login)):
-    turns = conv.conversation(_tracker(request), sender)
+    masked = user.masks_contacts
+    turns = conv.conversation(_tracker(request), sender, masked=masked)  # texts cut and masked once
     if not turns:
         raise HTTPException(404, detail="Cette conversation n'existe pas ou a été supprimée.")
     with db.unit_of_work(request.app.state.database_url) as session:
@@ -107,8 +119,7 @@ def conversation(request: Request, sender: str, user: StaffIdentity = Depends(re
         review = notes.conversation_review(session, sender)
         tags = sorted(notes.tags_by_conversation(session).get(sender, ()))
         changes = notes.history(session, sender)[:30]
-    masked = user.masks_contacts
-    mask = conv.mask_contacts if masked else (lambda t: t)
+    mask = lambda t: t  # noqa: E731 (texts are already masked by conv.conversation)
     items, found_refs = [], set()
     for turn in turns:
         item = {"turn": turn}
@@ -129,13 +140,11 @@ def conversation(request: Request, sender: str, user: StaffIdentity = Depends(re
             item["text"] = mask(turn.text)
             found_refs.update(REFERENCE.findall(turn.text or ""))
         elif turn.kind == "slot":
-            item["value"] = conv.mask_value(turn.value) if masked else turn.value
+            item["value"] = turn.value
             if turn.name == "reference" and isinstance(turn.value, str) and references.parse(turn.value):
                 found_refs.add(references.parse(turn.value))
         items.append(item)
     slots = conv.final_slots(turns)
-    if masked:
-        slots = {k: conv.mask_value(v) for k, v in slots.items()}
     links = []
     for ref in sorted(found_refs):
         if user.role in ("admin", "agent"):
@@ -163,7 +172,7 @@ def _entities_from_form(form: FormData, text: str) -> list[dict]:
     if new_entity:
         start, end = form.get("new_start"), form.get("new_end")
         fragment = str(form.get("new_text") or "")
-        if start and end and str(start).isdigit() and str(end).isdigit():
+        if start and end and re.fullmatch(r"[0-9]{1,9}", str(start)) and re.fullmatch(r"[0-9]{1,9}", str(end)):
             span = (int(start), int(end))
         else:
             span = notes.locate(text, fragment)
@@ -177,10 +186,7 @@ def _entities_from_form(form: FormData, text: str) -> list[dict]:
 async def annotate(request: Request, user: StaffIdentity = Depends(require_trainer)):
     form = await request.form()
     sender = str(form.get("sender") or "")
-    try:
-        event_id = int(form.get("event_id") or 0)
-    except ValueError:
-        event_id = 0
+    event_id = _event_id(form.get("event_id"))
     message = conv.user_message(_tracker(request), sender, event_id)
     if message is None:
         raise HTTPException(404, detail="Ce message n'existe pas ou a été supprimé.")
@@ -198,8 +204,9 @@ async def annotate(request: Request, user: StaffIdentity = Depends(require_train
 
 
 @router.post("/unannotate")
-def unannotate(request: Request, sender: str = Form(""), event_id: int = Form(0),
+def unannotate(request: Request, sender: str = Form(""), event_id: str = Form("0"),
                user: StaffIdentity = Depends(require_trainer)):
+    event_id = _event_id(event_id)
     with db.unit_of_work(request.app.state.database_url) as session:
         notes.remove_annotation(session, sender, event_id, str(user))
     flash(request, "L'annotation est supprimée.")

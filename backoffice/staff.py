@@ -7,10 +7,27 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
 from backoffice.auth import StaffIdentity, flash, redirect, render, require_role, verify_csrf
+from backoffice.deps import DatabaseId
 from townhall import config, db, feedback, handoff, references
 
 router = APIRouter(prefix="/staff", dependencies=[Depends(verify_csrf)])
 require_agent = require_role("agent")
+MAX_PAGE = 10_000
+YEARS = range(1900, 2201)
+
+
+def _day(text: str | None) -> date | None:
+    """An ISO date typed in a URL or form, or None (bad format, or a year nobody means)."""
+    try:
+        day = date.fromisoformat(text.strip()) if text else None
+    except ValueError:
+        return None
+    return day if day is not None and day.year in YEARS else None
+
+
+def _back_to_day(day: str) -> str:
+    chosen = _day(day)
+    return "/staff/appointments" + (f"?day={chosen.isoformat()}" if chosen else "")
 
 
 def _today() -> date:
@@ -28,10 +45,8 @@ def appointments_page(request: Request, day: str | None = None, reference: str |
     from townhall.booking import appointments
     from townhall.booking.models import STATUS_LABELS, Status
 
-    try:
-        chosen = date.fromisoformat(day) if day else _today()
-    except ValueError:
-        chosen = _today()
+    chosen = _day(day) or _today()
+    reference = (reference or "")[:40] or None
     with db.unit_of_work(request.app.state.database_url) as session:
         found = appointments.find(session, reference) if reference else None
         if found is not None:
@@ -52,7 +67,7 @@ def cancel_appointment(request: Request, reference: str, reason: str = Form(""),
     reason = reason.strip()[:1000]
     if not reason:
         flash(request, "Indiquez la raison de l'annulation : l'usager en sera informé.", "error")
-        return redirect(f"/staff/appointments?day={day}")
+        return redirect(_back_to_day(day))
     try:
         with db.unit_of_work(request.app.state.database_url) as session:
             appointments.cancel_by_staff(session, reference, reason, str(user))
@@ -62,7 +77,7 @@ def cancel_appointment(request: Request, reference: str, reason: str = Form(""),
         flash(request, "Ce rendez-vous ne peut plus être annulé.", "error")
     else:
         flash(request, f"Le rendez-vous {reference} est annulé.")
-    return redirect(f"/staff/appointments?day={day}")
+    return redirect(_back_to_day(day))
 
 
 @router.post("/appointments/{reference}/status")
@@ -79,7 +94,7 @@ def appointment_status(request: Request, reference: str, status: str = Form(""),
         flash(request, "Ce changement n'est pas possible pour ce rendez-vous.", "error")
     else:
         flash(request, f"Le rendez-vous {reference} est mis à jour.")
-    return redirect(f"/staff/appointments?day={day}")
+    return redirect(_back_to_day(day))
 
 
 @router.get("/reports", response_class=HTMLResponse)
@@ -90,10 +105,11 @@ def reports_page(request: Request, status: str | None = None, category: str | No
 
     status = status if status in STATUSES else None
     category = category if category in CATEGORIES else None
+    page = min(max(1, page), MAX_PAGE)
     with db.unit_of_work(request.app.state.database_url) as session:
-        rows = reports.search(session, status=status, category=category, page=max(1, page), page_size=50)
+        rows = reports.search(session, status=status, category=category, page=page, page_size=50)
     return render(request, "staff/reports.html", rows=rows, statuses=STATUSES, categories=CATEGORIES,
-                  labels=reports.STATUS_LABELS, status=status, category=category, page=max(1, page))
+                  labels=reports.STATUS_LABELS, status=status, category=category, page=page)
 
 
 @router.get("/reports/{reference}", response_class=HTMLResponse)
@@ -137,7 +153,7 @@ def handoffs_page(request: Request, user: StaffIdentity = Depends(require_agent)
 
 
 @router.post("/handoffs/{handoff_id}/handled")
-def handoff_handled(request: Request, handoff_id: int, user: StaffIdentity = Depends(require_agent)):
+def handoff_handled(request: Request, handoff_id: DatabaseId, user: StaffIdentity = Depends(require_agent)):
     with db.unit_of_work(request.app.state.database_url) as session:
         row = handoff.mark_handled(session, handoff_id, str(user))
     if row is None:

@@ -5,7 +5,9 @@
 - ``GET /demo``: the home page of the fictional commune, which embeds the widget.
 
 The Rasa server the widget talks to is ``RASA_PUBLIC_URL`` (default http://localhost:5005), as
-seen from the citizen's browser.
+seen from the citizen's browser; the widget's own address is ``BACKOFFICE_PUBLIC_URL`` (default
+http://localhost:8000). Neither is ever taken from the request (its Host header is the
+client's to choose). These routes set no cookie.
 
 Embed settings (``data-*`` on the script tag): ``data-server`` (Rasa, required in production),
 ``data-commune``, ``data-color`` (#RRGGBB; darkened automatically where needed for 4.5:1),
@@ -33,7 +35,7 @@ import re
 from html import escape
 from pathlib import Path
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse, HTMLResponse
 
 from townhall import config
@@ -51,13 +53,28 @@ HEADERS = {"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "no
 DEFAULT_COLOR = "#1f5a96"
 
 
+def _configured_url(name: str, default: str) -> str:
+    value = (os.environ.get(name) or "").strip().rstrip("/")
+    if not re.fullmatch(r"https?://[A-Za-z0-9.\-\[\]:]+(/[^\s\"'<>]*)?", value):
+        return default  # unset or not an http(s) URL
+    return value
+
+
 def rasa_public_url() -> str:
-    return (os.environ.get("RASA_PUBLIC_URL") or "http://localhost:5005").rstrip("/")
+    return _configured_url("RASA_PUBLIC_URL", "http://localhost:5005")
+
+
+def backoffice_public_url() -> str:
+    return _configured_url("BACKOFFICE_PUBLIC_URL", "http://localhost:8000")
 
 
 def _static_file(name: str) -> FileResponse:
-    path = (STATIC / name).resolve()
-    if STATIC not in path.parents or not path.is_file() or path.suffix == ".map":
+    try:
+        path = (STATIC / name).resolve()
+        found = STATIC in path.parents and path.is_file() and path.suffix != ".map"
+    except (ValueError, OSError):  # NUL byte, name too long
+        found = False
+    if not found:
         raise HTTPException(status_code=404)
     media_type = MEDIA_TYPES.get(path.suffix, "application/octet-stream")
     return FileResponse(path, media_type=media_type, headers=HEADERS)
@@ -85,10 +102,10 @@ def embed_snippet(
 
 
 @router.get("/demo", response_class=HTMLResponse, include_in_schema=False)
-def demo_page(request: Request, couleur: str = "", transport: str = "") -> HTMLResponse:
+def demo_page(couleur: str = "", transport: str = "") -> HTMLResponse:
     """The demo page; ``?couleur=%23RRGGBB`` and ``?transport=rest`` let a webmaster try settings."""
     commune = config.commune()
-    base = str(request.base_url).rstrip("/")
+    base = backoffice_public_url()
     color = couleur if re.fullmatch(r"#[0-9a-fA-F]{6}", couleur) else DEFAULT_COLOR
     snippet = embed_snippet(
         base, commune.name, rasa_public_url(), color, transport if transport == "rest" else ""

@@ -20,6 +20,7 @@ import io
 import os
 import pstats
 import random
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -163,11 +164,14 @@ def main() -> None:
             ensure_database(url)
     else:
         app_url, tracker_url = f"sqlite:///{tmp / 'townhall.db'}", f"sqlite:///{tmp / 'tracker.db'}"
-    env = {**os.environ, "DATABASE_URL": app_url, "TOWNHALL_VAR_DIR": str(tmp), "PYTHONPATH": str(ROOT)}
+    token = secrets.token_urlsafe(24)  # the action server answers only calls that carry it
+    env = {**os.environ, "DATABASE_URL": app_url, "TOWNHALL_VAR_DIR": str(tmp), "PYTHONPATH": str(ROOT),
+           "ACTION_SERVER_TOKEN": token}
     subprocess.run([str(ROOT / ".venv/bin/python"), "-m", "townhall.demo"], env=env, check=True,
                    stdout=subprocess.DEVNULL, cwd=ROOT)
     port = free_port()
-    actions = subprocess.Popen([str(ROOT / ".venv/bin/rasa"), "run", "actions", "-p", str(port)], env=env, cwd=ROOT,
+    actions = subprocess.Popen([str(ROOT / ".venv/bin/python"), "-m", "deploy.action_server", "--actions", "actions",
+                                "-i", "127.0.0.1", "-p", str(port)], env=env, cwd=ROOT,
                                stdout=open(tmp / "actions.log", "wb"), stderr=subprocess.STDOUT)
     try:
         import httpx
@@ -178,13 +182,13 @@ def main() -> None:
                     break
             except httpx.HTTPError:
                 time.sleep(0.5)
-        asyncio.run(profile(model, port, tracker_url, args))
+        asyncio.run(profile(model, port, tracker_url, args, token))
     finally:
         actions.terminate()
         actions.wait(timeout=20)
 
 
-async def profile(model: Path, port: int, tracker_url: str, args) -> None:
+async def profile(model: Path, port: int, tracker_url: str, args, token: str) -> None:
     from urllib.parse import urlsplit
 
     from rasa.core.agent import load_agent
@@ -205,7 +209,8 @@ async def profile(model: Path, port: int, tracker_url: str, args) -> None:
     configure_logging_and_warnings(logging.WARNING)
     configure_structlog(logging.WARNING)
     started = time.perf_counter()
-    endpoints = AvailableEndpoints(action=EndpointConfig(f"http://127.0.0.1:{port}/webhook", enable_selective_domain=True), tracker_store=store)
+    endpoints = AvailableEndpoints(action=EndpointConfig(f"http://127.0.0.1:{port}/webhook", enable_selective_domain=True,
+                                                         headers={"Authorization": f"Bearer {token}"}), tracker_store=store)
     agent = await load_agent(model_path=str(model), endpoints=endpoints)
     print(f"Model {model.name} loaded in {time.perf_counter() - started:.1f} s")
     await play(agent, 3, args.seed + 100, None)  # warm-up: TensorFlow traces its graphs on first use

@@ -3,7 +3,12 @@
 It extends Rasa's own Facebook channel where Messenger needs more than it does:
 
 - every request is checked against ``X-Hub-Signature-256`` (HMAC-SHA256 of the raw body with
-  the app secret); a request without a valid signature gets 403 and is not processed;
+  the app secret, compared as bytes); a request without a valid signature gets 403 and is not
+  processed; the raw body is read up to ``TOWNHALL_MAX_WEBHOOK_BODY_BYTES`` (1 MB, else 413);
+- a replayed message (same message id ``mid``, e.g. Messenger's retries or a replayed signed
+  request) is dropped: ids are remembered 24 h in ``townhall.channel_dedup``;
+- a text longer than ``TOWNHALL_MAX_MESSAGE_CHARS`` (2000) characters is not passed to Rasa:
+  the citizen is asked to sum it up;
 - every entry and every messaging item of a batched webhook is handled (Rasa's stops at the
   first one);
 - a location attachment becomes ``/inform{"incident_latitude": .., "incident_longitude": ..}``
@@ -12,7 +17,8 @@ It extends Rasa's own Facebook channel where Messenger needs more than it does:
   "Autres choix" quick reply, titles longer than 20 characters are numbered and written in
   full in the message), link buttons become button templates of at most 3 buttons;
 - messages are sent asynchronously (httpx) to the Graph API at ``FACEBOOK_GRAPH_URL``, so tests
-  point it at a local fake that records what the bot sends.
+  point it at a local fake that records what the bot sends; the page access token goes in an
+  ``Authorization: Bearer`` header, never in the URL (httpx logs URLs at INFO).
 
 Settings come from environment variables, read here so that nothing secret is written in
 ``credentials.yml``: ``FACEBOOK_VERIFY_TOKEN``, ``FACEBOOK_APP_SECRET``,
@@ -21,11 +27,13 @@ routes answer 503) and ``FACEBOOK_GRAPH_URL``.
 """
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
 import logging
 import os
+import re
 import uuid
 from collections import OrderedDict
 from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Text
@@ -36,6 +44,9 @@ from rasa.core.channels.facebook import FacebookInput, MessengerBot
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+
+from channels import limits
+from townhall import channel_dedup
 
 logger = logging.getLogger(__name__)
 
@@ -58,11 +69,16 @@ def _env(name: str) -> str:
 
 
 def signature_is_valid(app_secret: str, body: bytes, header: Optional[str]) -> bool:
-    """True when ``header`` is ``sha256=<hex HMAC-SHA256 of body with app_secret>``."""
-    if not app_secret or not header or not header.startswith("sha256="):
+    """True when ``header`` is ``sha256=<hex HMAC-SHA256 of body with app_secret>``.
+
+    Compared as bytes: ``hmac.compare_digest`` raises on non-ASCII strings, and a header with
+    any character must give a refusal (403), not an error.
+    """
+    if not app_secret or not isinstance(header, str) or not header.startswith("sha256="):
         return False
-    expected = hmac.new(app_secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, header[len("sha256="):].strip().lower())
+    expected = hmac.new(app_secret.encode("utf-8"), body, hashlib.sha256).hexdigest().encode("ascii")
+    given = header[len("sha256="):].strip().lower().encode("utf-8", "backslashreplace")
+    return hmac.compare_digest(expected, given)
 
 
 def inform_payload(**values: Any) -> str:
@@ -112,15 +128,23 @@ class GraphClient:
 
     async def post(self, body: Dict[str, Any]) -> None:
         url = f"{self.graph_url}/me/messages"
+        if self.page_access_token and not re.fullmatch(r"[\x21-\x7e]+", self.page_access_token):
+            # httpx and httpcore would quote the bad header, token included, in their errors.
+            logger.warning("FACEBOOK_PAGE_ACCESS_TOKEN holds characters a token cannot have: message not sent.")
+            return
+        # The token in a header, not in the URL: httpx logs every request's URL at INFO.
+        headers = {"Authorization": f"Bearer {self.page_access_token}"} if self.page_access_token else {}
         try:
             async with httpx.AsyncClient(timeout=10) as client:
-                answer = await client.post(
-                    url, params={"access_token": self.page_access_token}, json=body
-                )
+                answer = await client.post(url, headers=headers, json=body)
             if answer.status_code >= 400:
-                logger.warning("Graph API refused a message: %s %s", answer.status_code, answer.text[:500])
+                logger.warning("Graph API refused a message: %s %s", answer.status_code, self._scrub(answer.text[:500]))
         except httpx.HTTPError as exc:
-            logger.warning("Graph API unreachable (%s): %s", url, exc)
+            # httpx's messages may quote a header value (e.g. "Illegal header value b'Bearer ...'").
+            logger.warning("Graph API unreachable (%s): %s: %s", url, type(exc).__name__, self._scrub(str(exc)))
+
+    def _scrub(self, text: str) -> str:
+        return text.replace(self.page_access_token, "[jeton masqué]") if self.page_access_token else text
 
     async def send_message(self, recipient_id: str, message: Dict[str, Any]) -> None:
         await self.post(
@@ -321,6 +345,10 @@ class FacebookChannel(FacebookInput):
     ) -> None:
         super().__init__(fb_verify, fb_secret, fb_access_token)
         self.graph_url = graph_url
+        self.max_message_chars = limits.max_message_chars()
+        self.max_body_bytes = limits.max_webhook_body_bytes()
+        # (channel, message id) -> True the first time; replaced in tests.
+        self.remember: Callable[[str, str], bool] = channel_dedup.remember
 
     @property
     def enabled(self) -> bool:
@@ -349,17 +377,22 @@ class FacebookChannel(FacebookInput):
             logger.warning("Messenger webhook verification with a wrong verify token.")
             return response.text("Jeton de vérification invalide.", status=403)
 
-        @fb_webhook.route("/webhook", methods=["POST"])
+        @fb_webhook.route("/webhook", methods=["POST"], stream=True)
         async def webhook(request: Request) -> HTTPResponse:
             if not self.enabled:
                 return response.text(not_configured, status=503)
+            body, too_large = await limits.read_body(request, self.max_body_bytes)
+            if too_large is not None:
+                logger.warning("Messenger webhook refused: body over %d bytes.", self.max_body_bytes)
+                return too_large
+            body = body or b""
             header = request.headers.get("X-Hub-Signature-256")
-            if not signature_is_valid(self.fb_secret, request.body or b"", header):
+            if not signature_is_valid(self.fb_secret, body, header):
                 logger.warning("Messenger webhook refused: missing or invalid X-Hub-Signature-256.")
                 return response.text("Signature invalide.", status=403)
             try:
-                payload = json.loads(request.body or b"{}")
-            except ValueError:
+                payload = json.loads(body or b"{}")
+            except (ValueError, RecursionError):
                 return response.text("Corps JSON invalide.", status=400)
             if not isinstance(payload, dict):
                 return response.text("Corps JSON invalide.", status=400)
@@ -393,14 +426,25 @@ class FacebookChannel(FacebookInput):
         on_new_message: Callable[[UserMessage], Awaitable[Any]],
         metadata: Optional[Dict[str, Any]],
     ) -> None:
-        sender_id = str((item.get("sender") or {}).get("id") or "")
+        sender = item.get("sender")
+        sender_id = str((sender if isinstance(sender, dict) else {}).get("id") or "")
         if not sender_id:
             return
-        output = self.get_output_channel()
-        texts = self.texts_of(item)
+        texts = [limits.readable_text(text) for text in self.texts_of(item)]
         if not texts:
             return
+        if not await self._first_sighting(item):
+            logger.info("Messenger message already handled (replay or retry): ignored.")
+            return
+        output = self.get_output_channel()
         for text in texts:
+            if limits.is_too_long(text, self.max_message_chars):
+                logger.info(
+                    "Messenger message of %d characters not passed to Rasa (limit %d).",
+                    len(text), self.max_message_chars,
+                )
+                await output.send_text_message(sender_id, limits.too_long_answer(self.max_message_chars))
+                continue
             if text.startswith(MORE_CHOICES_PREFIX):
                 if await output.send_more_choices(sender_id, text[len(MORE_CHOICES_PREFIX):]):
                     continue
@@ -418,6 +462,26 @@ class FacebookChannel(FacebookInput):
                 logger.exception("Messenger message could not be handled.")
             finally:
                 await output.send_action(sender_id, "typing_off")
+
+    @staticmethod
+    def message_id_of(item: Dict[str, Any]) -> str:
+        """Messenger's message id (``mid``) of a messaging item; for an item without one, a
+        digest of the whole item (its timestamp makes two genuine postbacks differ)."""
+        for key in ("message", "postback"):
+            part = item.get(key)
+            if isinstance(part, dict) and isinstance(part.get("mid"), str) and part["mid"]:
+                return part["mid"]
+        canonical = json.dumps(item, sort_keys=True, ensure_ascii=False, default=str)
+        return "item:" + hashlib.sha256(canonical.encode("utf-8", "backslashreplace")).hexdigest()
+
+    async def _first_sighting(self, item: Dict[str, Any]) -> bool:
+        """True unless the item was already handled; True too when the store is unreachable
+        (answering twice is better than not answering)."""
+        try:
+            return await asyncio.to_thread(self.remember, self.name(), self.message_id_of(item))
+        except Exception:
+            logger.warning("Messenger de-duplication unavailable: the message is handled.", exc_info=True)
+            return True
 
     @staticmethod
     def texts_of(item: Dict[str, Any]) -> List[str]:

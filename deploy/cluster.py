@@ -9,9 +9,12 @@ benchmark (bench/load.py) starts the same cluster and kills or restarts its proc
 Settings come from the environment: DATABASE_URL (default
 postgresql://postgres@127.0.0.1:5432/townhall), TRACKER_DATABASE_URL (default: the same
 database, Rasa's own tables beside the application's), REDIS_URL (default redis://127.0.0.1:6379/1),
-RASA_AUTH_TOKEN, RASA_PORT / ACTIONS_PORT / BACKOFFICE_PORT (the front ports, 5005 / 5055 /
-8000). The services are checked first (deploy.preflight): one that is down stops the start
-within seconds with a clear message.
+RASA_AUTH_TOKEN, ACTION_SERVER_TOKEN (the bearer token Rasa sends to the action servers; a
+random one when unset), RASA_CORS_ORIGINS (space-separated origins allowed to open the chat
+widget, default "*"), RASA_PORT / ACTIONS_PORT / BACKOFFICE_PORT (the front ports, 5005 / 5055 /
+8000). Every process and both nginx front ports listen on 127.0.0.1: a public reverse proxy
+publishes the citizens' channels and never the action servers. The services are checked first
+(deploy.preflight): one that is down stops the start within seconds with a clear message.
 """
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -141,11 +145,15 @@ class Cluster:
     backoffice_port: Optional[int] = 8000
     runtime_dir: Path = ROOT / "var" / "cluster"
     auth_token: str = field(default_factory=lambda: os.environ.get("RASA_AUTH_TOKEN") or secrets.token_urlsafe(24))
+    action_server_token: str = field(
+        default_factory=lambda: os.environ.get("ACTION_SERVER_TOKEN") or secrets.token_urlsafe(32))
+    cors_origins: List[str] = field(default_factory=lambda: (os.environ.get("RASA_CORS_ORIGINS") or "*").split())
     demo_data: bool = True
     fresh_databases: bool = False
     startup_timeout: float = 300.0
     extra_env: Dict[str, str] = field(default_factory=dict)
     processes: List[Process] = field(default_factory=list)
+    nginx_temp_dir: Optional[Path] = None
 
     def __post_init__(self) -> None:
         self.tracker_url = self.tracker_url or self.database_url
@@ -179,6 +187,8 @@ class Cluster:
             "ACTIONS_PORT": str(self.actions_port),
             "ACTION_ENDPOINT_URL": f"{self.actions_url}/webhook",
             "RASA_AUTH_TOKEN": self.auth_token,
+            "ACTION_SERVER_TOKEN": self.action_server_token,
+            "ACTIONS_HOST": "127.0.0.1",
             "RASA_TELEMETRY_ENABLED": "false",
             # A conversation's lock outlives a killed Rasa process by this many seconds only
             # (Rasa's default is 60 s), so its next message goes on elsewhere quickly.
@@ -212,34 +222,40 @@ class Cluster:
                            check=True, stdout=subprocess.DEVNULL, timeout=300)
         if self.runtime_dir.exists():
             shutil.rmtree(self.runtime_dir)
-        (self.runtime_dir / "tmp").mkdir(parents=True)
-        (self.runtime_dir / "tmp").chmod(0o777)  # nginx's workers run as an unprivileged user
+        self.runtime_dir.mkdir(parents=True, mode=0o700)  # logs: private, like var/
+        # nginx's workers run as an unprivileged user and cannot enter a private var/: their
+        # temporary files (request bodies over 1 MB) go to a directory of their own.
+        self.nginx_temp_dir = Path(tempfile.mkdtemp(prefix="townhall-nginx-"))
+        self.nginx_temp_dir.chmod(0o1777)
 
     def _plan(self) -> None:
         self.processes = []
         for i in range(self.actions_count):
             port = free_port()
             self.processes.append(Process(
-                f"actions-{i + 1}", [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "-p", str(port)],
+                f"actions-{i + 1}",
+                [str(VENV_BIN / "python"), "-m", "deploy.action_server", "--actions", "actions",
+                 "-i", "127.0.0.1", "-p", str(port)],
                 port, f"http://127.0.0.1:{port}/health"))
         for i in range(self.rasa_count):
             port = free_port()
             self.processes.append(Process(
                 f"rasa-{i + 1}",
-                [str(VENV_BIN / "rasa"), "run", "--enable-api", "--auth-token", self.auth_token, "--cors", "*",
-                 "-i", "127.0.0.1", "-p", str(port), "--model", str(self.model),
+                [str(VENV_BIN / "rasa"), "run", "--enable-api", "--auth-token", self.auth_token,
+                 "--cors", *self.cors_origins, "-i", "127.0.0.1", "-p", str(port), "--model", str(self.model),
                  "--credentials", str(ROOT / "credentials.yml"), "--endpoints", str(ROOT / "endpoints.production.yml")],
                 port, f"http://127.0.0.1:{port}/status?token={self.auth_token}"))
         if self.backoffice_port:
             self.processes.append(Process(
                 "backoffice",
-                [str(VENV_BIN / "uvicorn"), "--factory", "backoffice.app:create_app", "--ws", "none",
+                [str(VENV_BIN / "uvicorn"), "--factory", "backoffice.app:create_app", "--ws", "none", "--no-proxy-headers",
                  "--host", "127.0.0.1", "--port", str(self.backoffice_port)],
                 self.backoffice_port, f"http://127.0.0.1:{self.backoffice_port}/healthz"))
         conf = nginx.render(
             [f"127.0.0.1:{p.port}" for p in self.rasa_processes()],
             [f"127.0.0.1:{p.port}" for p in self.action_processes()],
             listen_rasa=self.rasa_port, listen_actions=self.actions_port, runtime_dir=self.runtime_dir,
+            temp_dir=self.nginx_temp_dir,
         )
         (self.runtime_dir / "nginx.conf").write_text(conf, encoding="utf-8")
         nginx_bin = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -263,7 +279,8 @@ class Cluster:
         return self
 
     def spawn(self, process: Process) -> None:
-        log = open(self.runtime_dir / f"{process.name}.log", "ab")
+        path = self.runtime_dir / f"{process.name}.log"
+        log = os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab")  # private
         process.popen = subprocess.Popen(process.command, cwd=ROOT, env=self.environment(), stdout=log,
                                          stderr=subprocess.STDOUT, start_new_session=True)
 
@@ -329,6 +346,9 @@ class Cluster:
                 except ProcessLookupError:
                     pass
                 process.popen.wait(timeout=5)
+        if self.nginx_temp_dir is not None and not any(p.alive() for p in self.processes):
+            shutil.rmtree(self.nginx_temp_dir, ignore_errors=True)
+            self.nginx_temp_dir = None
 
     def __enter__(self) -> "Cluster":
         return self.start()

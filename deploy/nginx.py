@@ -9,13 +9,18 @@ order whichever process takes them. Socket.io sticks to one process per client (
 the engine.io handshake requires. A second front port spreads the Rasa servers' calls over
 the action servers; when none of them answers (restart, crash), nginx itself answers the call
 with a polite French message so that the citizen never meets silence.
+
+The action servers' front port always listens on the loopback interface, whatever
+``listen_host`` says for the citizens' port: only the Rasa servers call it, with the bearer
+token that the action servers check (deploy/action_server.py); nginx passes the
+``Authorization`` header on unchanged. A public reverse proxy must never route to it.
 """
 from __future__ import annotations
 
 import argparse
 import json
 from pathlib import Path
-from typing import Sequence
+from typing import Optional, Sequence
 
 from townhall import config, french
 
@@ -47,17 +52,21 @@ def render(
     listen_actions: int = 5055,
     runtime_dir: Path,
     listen_host: str = "127.0.0.1",
+    temp_dir: Optional[Path] = None,
 ) -> str:
-    """The nginx.conf text, every runtime file (pid, logs, temp) under ``runtime_dir``."""
+    """The nginx.conf text, every runtime file (pid, logs) under ``runtime_dir``, the workers'
+    temporary files under ``temp_dir`` (default ``runtime_dir/tmp``; it must be writable by
+    nginx's unprivileged workers, so it may have to live outside a private var/)."""
     body = action_server_down_body()
     if "'" in body:  # nginx single-quoted string
         body = body.replace("'", "\u2019")
     values = {
         "RUNTIME_DIR": str(Path(runtime_dir).resolve()),
+        "TEMP_DIR": str(Path(temp_dir).resolve() if temp_dir else Path(runtime_dir).resolve() / "tmp"),
         "RASA_SERVERS": _servers(rasa, " max_fails=1 fail_timeout=5s"),
         "ACTION_SERVERS": _servers(actions, " max_fails=1 fail_timeout=3s"),
         "LISTEN_RASA": f"{listen_host}:{listen_rasa}",
-        "LISTEN_ACTIONS": f"{listen_host}:{listen_actions}",
+        "LISTEN_ACTIONS": f"127.0.0.1:{listen_actions}",
         "ACTIONS_DOWN_BODY": body,
     }
     text = TEMPLATE.read_text(encoding="utf-8")

@@ -9,6 +9,13 @@ scripts/setup.sh
 
 source scripts/dev_secrets.sh
 export RASA_PORT=${RASA_PORT:-5005} ACTIONS_PORT=${ACTIONS_PORT:-5055} BACKOFFICE_PORT=${BACKOFFICE_PORT:-8000}
+# Every process listens on the loopback interface only; a reverse proxy publishes what citizens
+# need. RASA_HOST=0.0.0.0 exposes the Rasa server (its HTTP API stays behind RASA_AUTH_TOKEN);
+# the action server (ACTIONS_HOST) only ever needs to be reached by the Rasa server.
+export RASA_HOST=${RASA_HOST:-127.0.0.1} ACTIONS_HOST=${ACTIONS_HOST:-127.0.0.1}
+# Origins allowed to open the chat widget's socket.io connection (space-separated), e.g.
+# "https://www.ville-exemple.fr http://localhost:8000". Default "*": any site may embed the widget.
+export RASA_CORS_ORIGINS=${RASA_CORS_ORIGINS:-*}
 export SQLALCHEMY_SILENCE_UBER_WARNING=1 TF_CPP_MIN_LOG_LEVEL=2
 
 # DATABASE_URL on PostgreSQL (and REDIS_URL) switch to the production set-up.
@@ -25,6 +32,10 @@ fi
 scripts/train.sh
 
 ENDPOINTS=${RASA_ENDPOINTS:-endpoints.yml}
+# Rasa's SQLite tracker store (embedded default) is created private (0600), like var/ itself.
+if [ "$ENDPOINTS" = endpoints.yml ] && [ ! -e var/rasa_tracker.db ]; then
+  (umask 077 && : > var/rasa_tracker.db)
+fi
 pids=()
 stop() {
   trap - INT TERM EXIT
@@ -34,12 +45,14 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-.venv/bin/rasa run actions --actions actions -p "$ACTIONS_PORT" &
+# The action server answers only the Rasa server (bearer token ACTION_SERVER_TOKEN, loopback).
+.venv/bin/python -m deploy.action_server --actions actions -i "$ACTIONS_HOST" -p "$ACTIONS_PORT" &
 pids+=($!)
-.venv/bin/uvicorn --factory backoffice.app:create_app --ws none --host 127.0.0.1 --port "$BACKOFFICE_PORT" &
+.venv/bin/uvicorn --factory backoffice.app:create_app --ws none --no-proxy-headers --host 127.0.0.1 --port "$BACKOFFICE_PORT" &
 pids+=($!)
-.venv/bin/rasa run --enable-api --auth-token "$RASA_AUTH_TOKEN" --cors "*" -p "$RASA_PORT" \
-  --credentials credentials.yml --endpoints "$ENDPOINTS" -m models &
+read -r -a cors_origins <<< "$RASA_CORS_ORIGINS"
+.venv/bin/rasa run --enable-api --auth-token "$RASA_AUTH_TOKEN" --cors "${cors_origins[@]}" \
+  -i "$RASA_HOST" -p "$RASA_PORT" --credentials credentials.yml --endpoints "$ENDPOINTS" -m models &
 pids+=($!)
 
 echo "Back office : http://localhost:$BACKOFFICE_PORT/login (identifiant admin, mot de passe dans var/dev-admin-password)"

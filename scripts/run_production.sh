@@ -6,6 +6,9 @@
 # Installs what is missing (the virtual environment, Debian's nginx), trains a model when
 # needed, checks the services (a clear error within seconds when one is down), loads the demo
 # commune, then runs everything until Ctrl-C. See docs/deployment.md.
+# Every process (and nginx) listens on 127.0.0.1 only. The action servers answer only calls with
+# ACTION_SERVER_TOKEN (a development one in var/ when unset); RASA_CORS_ORIGINS (space-separated,
+# default "*") lists the sites that may open the chat widget.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --production

@@ -24,6 +24,8 @@ MODEL=$(ls -t models/*.tar.gz | head -n 1)
 export TEST_RASA_MODEL="$PWD/$MODEL"
 
 echo "== test stories ($MODEL)"
+# endpoints.yml sends the action server's token; story tests call no action server.
+export ACTION_SERVER_TOKEN=${ACTION_SERVER_TOKEN:-unused-by-story-tests}
 .venv/bin/rasa test core --model "$MODEL" --stories tests/stories --endpoints endpoints.yml \
   --fail-on-prediction-errors --out results/stories
 

@@ -63,6 +63,27 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def _private_sqlite_file(url: str) -> None:
+    """Create the SQLite file of ``url`` readable by its owner only (0600), or make it so.
+
+    SQLite gives its -wal and -shm files the database file's permissions."""
+    import os
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        os.chmod(path, 0o600)
+    except OSError:  # a file of another user, read-only media: SQLite reports it on connect
+        pass
+
+
 def get_engine(url: str | None = None) -> Engine:
     """One engine (connection pool) per database URL, created on first use."""
     url = url or config.database_url()
@@ -70,11 +91,7 @@ def get_engine(url: str | None = None) -> Engine:
         engine = _engines.get(url)
         if engine is None:
             if url.startswith("sqlite"):
-                path = url.split("///", 1)[-1]
-                if path and path != ":memory:":
-                    from pathlib import Path
-
-                    Path(path).parent.mkdir(parents=True, exist_ok=True)
+                _private_sqlite_file(url)  # personal data: never world-readable
                 engine = create_engine(url, future=True, connect_args={"check_same_thread": False, "timeout": 30})
                 event.listen(engine, "connect", _sqlite_pragmas)
             else:

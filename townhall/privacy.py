@@ -5,6 +5,11 @@ after each message, counting what is already stored, so rows must not disappear 
 message is being processed. An erasure is therefore recorded first (``ErasureRequest``) and
 carried out a few seconds later by :func:`process_pending`, which the action server runs in
 the background and the retention command runs too, so a restart loses no request.
+
+What is ours goes at once and again when the request is carried out: feedback, hand-over
+requests, and the review tool's rows about the conversation (the annotations, which hold a
+copy of the messages, their history, tags and reviewed flag) and its cached readings. The
+tracker store's events and snapshot go when the request is carried out.
 """
 from __future__ import annotations
 
@@ -18,7 +23,9 @@ from townhall import config
 from townhall.db import Base, UTCDateTime, utcnow
 from townhall.feedback import Feedback
 from townhall.handoff import HandoffRequest
+from townhall.review import conversations as conv
 from townhall.review.conversations import delete_snapshots
+from townhall.review.models import AnnotationChange, ConversationReview, ConversationTag, MessageAnnotation
 
 logger = logging.getLogger(__name__)
 ERASURE_DELAY = timedelta(seconds=5)
@@ -34,10 +41,22 @@ class ErasureRequest(Base):
     events_deleted = Column(Integer, nullable=True)
 
 
+REVIEW_MODELS = (MessageAnnotation, AnnotationChange, ConversationTag, ConversationReview)
+
+
+def erase_our_rows(session: Session, sender_id: str) -> int:
+    """Delete our rows about the conversation: feedback, hand-over requests, review rows
+    (annotations with their copy of the messages, history, tags, reviewed flag), cache."""
+    deleted = 0
+    for model in (Feedback, HandoffRequest) + REVIEW_MODELS:
+        deleted += session.execute(delete(model).where(model.sender_id == sender_id)).rowcount or 0
+    conv.forget([sender_id])
+    return deleted
+
+
 def request_erasure(session: Session, sender_id: str) -> ErasureRequest:
-    """Record the request and erase at once what belongs to us (feedback, hand-over requests)."""
-    session.execute(delete(Feedback).where(Feedback.sender_id == sender_id))
-    session.execute(delete(HandoffRequest).where(HandoffRequest.sender_id == sender_id))
+    """Record the request and erase at once what belongs to us (see :func:`erase_our_rows`)."""
+    erase_our_rows(session, sender_id)
     erasure = ErasureRequest(sender_id=sender_id)
     session.add(erasure)
     session.flush()
@@ -73,6 +92,7 @@ def process_pending(session: Session, tracker_url: str | None = None, now=None) 
     done = 0
     for erasure in session.execute(query).scalars():
         erasure.events_deleted = erase_tracker_events(tracker_url, erasure.sender_id, now.timestamp())
+        erase_our_rows(session, erasure.sender_id)  # anything annotated or said meanwhile
         erasure.done_at = now
         done += 1
         logger.info("conversation erased on request (%s events)", erasure.events_deleted)

@@ -16,6 +16,7 @@ MODEL_MODULES = (
     "townhall.incidents.models",
     "townhall.accounts",
     "townhall.review.models",
+    "townhall.channel_dedup",
 )
 MIGRATIONS_DIR = config.PROJECT_ROOT / "migrations"
 

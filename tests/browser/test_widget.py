@@ -66,8 +66,8 @@ def choose_with_keyboard(page, title: str) -> None:
 
 def stored(page) -> dict:
     return page.evaluate(
-        """(prefix) => { const k = Object.keys(localStorage).find(k => k.startsWith(prefix));
-                         return k ? JSON.parse(localStorage.getItem(k)) : null; }""",
+        """(prefix) => { const k = Object.keys(sessionStorage).find(k => k.startsWith(prefix));
+                         return k ? JSON.parse(sessionStorage.getItem(k)) : null; }""",
         STORE_PREFIX,
     )
 
@@ -92,7 +92,7 @@ def test_nothing_is_stored_or_contacted_before_the_chat_is_opened(stack, page, s
     screenshot(page, "01-demo-page-closed")
 
     launcher.click()
-    page.wait_for_function("() => localStorage.length === 1")
+    page.wait_for_function("() => sessionStorage.length === 1 && localStorage.length === 0")
     page.wait_for_function(
         "(url) => performance.getEntriesByType('resource').some(e => e.name.includes('socket.io'))", arg=stack.rasa_url
     )
@@ -199,17 +199,20 @@ def test_conversation_survives_reload_and_new_tab_and_can_be_restarted(demo, sta
     assert page.locator("#thc-root .thc-choice").all_inner_texts() == ["Prendre rendez-vous", "Signaler un problème"]
     screenshot(page, "06-after-reload")
 
-    other = page.context.new_page()
-    other.goto(f"{stack.backoffice_url}/demo")
-    other.wait_for_selector("#thc-panel:not([hidden])")
-    wait_bot(other, "Que souhaitez-vous faire")
-    other.locator("#thc-input").fill("rendez-vous")
-    other.keyboard.press("Enter")
-    wait_bot(other, "Quel jour vous convient")
-    assert stored(other)["sessionId"] == session
+    # The conversation lives in this tab only (sessionStorage): it goes on after the reload...
+    page.locator("#thc-input").fill("rendez-vous")
+    page.keyboard.press("Enter")
+    wait_bot(page, "Quel jour vous convient")
+    assert stored(page)["sessionId"] == session
     tracker = httpx.get(f"{stack.rasa_url}/conversations/{session}/tracker", params={"token": stack.auth_token}).json()
     said = [e["text"] for e in tracker["events"] if e["event"] == "user"]
     assert said == ["bonjour", "rendez-vous"]
+    # ...and a new tab (another person on a shared computer, maybe) starts with nothing of it.
+    other = page.context.new_page()
+    other.goto(f"{stack.backoffice_url}/demo")
+    other.wait_for_selector("#thc-root .thc-launcher")
+    assert other.locator("#thc-panel").is_hidden()
+    assert other.evaluate("() => [localStorage.length, sessionStorage.length]") == [0, 0]
     other.close()
 
     # Restart: a new conversation (new session), only the welcome message left.

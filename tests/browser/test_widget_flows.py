@@ -264,7 +264,7 @@ def in_database(stack, table: str, reference: str) -> Optional[dict]:
 
 
 def assert_conversation_kept(page, stack, reference: str, screenshot, name: str) -> None:
-    """After a reload, and in a new tab, the widget shows the same conversation."""
+    """After a reload, the widget shows the same conversation (kept in this tab only)."""
     session = stored(page)["sessionId"]
     assert session
     page.reload()
@@ -272,14 +272,6 @@ def assert_conversation_kept(page, stack, reference: str, screenshot, name: str)
     assert reference in transcript(page)
     assert stored(page)["sessionId"] == session
     screenshot(page, f"{name}-reloaded")
-    other = page.context.new_page()
-    try:
-        other.goto(f"{stack.backoffice_url}/demo")
-        other.wait_for_selector("#thc-panel:not([hidden])")
-        assert reference in transcript(other)
-        screenshot(other, f"{name}-new-tab")
-    finally:
-        other.close()
 
 
 # --------------------------------------------------------------------------- tests

@@ -6,6 +6,10 @@
         graph.wait_for(lambda sent: any(m.get("text") for m in graph.messages()))
 
 Every request is answered like the real API (``{"recipient_id": ..., "message_id": ...}``).
+The page access token is accepted where the real API takes it: an ``Authorization: Bearer``
+header (what the channel sends) or an ``access_token`` query parameter; each recorded request
+says which (``token``, ``token_in_url``). A request with neither gets the Graph API's 400
+``OAuthException``, as the real one does.
 """
 from __future__ import annotations
 
@@ -33,20 +37,35 @@ class FakeGraph:
                 except ValueError:
                     body = raw.decode("utf-8", "replace")
                 url = urlsplit(self.path)
+                query = {k: v[0] for k, v in parse_qs(url.query).items()}
+                authorization = self.headers.get("Authorization") or ""
+                bearer = authorization[len("Bearer "):].strip() if authorization.startswith("Bearer ") else ""
+                token = bearer or query.get("access_token") or ""
                 with fake._lock:
                     fake.requests.append(
                         {
                             "method": self.command,
                             "path": url.path,
-                            "query": {k: v[0] for k, v in parse_qs(url.query).items()},
+                            "query": query,
+                            "headers": dict(self.headers.items()),
+                            "token": token,
+                            "token_in_url": "access_token" in query,
                             "body": body,
                         }
                     )
-                answer = json.dumps(
-                    {"recipient_id": ((body or {}).get("recipient") or {}).get("id") if isinstance(body, dict) else None,
-                     "message_id": f"m_{len(fake.requests)}"}
-                ).encode()
-                self.send_response(200)
+                    count = len(fake.requests)
+                if token:
+                    status = 200
+                    answer = json.dumps(
+                        {"recipient_id": ((body or {}).get("recipient") or {}).get("id") if isinstance(body, dict) else None,
+                         "message_id": f"m_{count}"}
+                    ).encode()
+                else:
+                    status = 400
+                    answer = json.dumps({"error": {
+                        "message": "An active access token must be used to query information about the current user.",
+                        "type": "OAuthException", "code": 2500}}).encode()
+                self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(answer)))
                 self.end_headers()

@@ -355,3 +355,39 @@ def test_dashboard_figures(session, tracker):
     assert dict(f.top_intents)["greet"] == 1
     assert [t for t, _ in f.unanswered] == ["jveu un truc pr mon gamin a l ecole", "camille@example.org ou 06 12 34 56 78"]
     assert sum(c for _, c, _ in f.days) == 3 and len(f.days) == 30
+
+
+# --- masking once, long messages ---------------------------------------------------------
+
+def test_a_huge_message_is_cut_and_masked_once(tmp_path, monkeypatch):
+    import sqlalchemy as sa
+
+    from townhall import masking
+
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    engine = sa.create_engine(url, future=True)
+    huge = "Lou Durand 06 12 34 56 78 " + "blabla " * 150_000  # ~1 MB
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id TEXT, type_name TEXT, "
+                             "timestamp FLOAT, intent_name TEXT, action_name TEXT, data TEXT)"))
+        for kind, data in [("user", {"text": huge}), ("slot", {"name": "citizen_name", "value": "Lou Durand"})]:
+            conn.execute(sa.text("INSERT INTO events (sender_id, type_name, timestamp, data) VALUES ('s', :k, :t, :d)"),
+                         {"k": kind, "t": time.time(), "d": json.dumps(data)})
+    engine.dispose()
+    calls = []
+    real = masking.mask_contacts
+    monkeypatch.setattr(masking, "mask_contacts", lambda text, *a, **k: calls.append(len(text)) or real(text, *a, **k))
+    (summary,) = conv.summaries(url)
+    assert len(summary.first_text) == conv.DISPLAY_CHARS + 1 and summary.first_text.endswith("…")
+    assert summary.masked_first_text.startswith("••• •••••• •• •• •• •• ••")
+    assert calls and max(calls) <= conv.SEARCH_CHARS + 64  # never the whole megabyte
+    conv.summaries(url)
+    turns = conv.conversation(url, "s", masked=True)
+    conv.conversation(url, "s", masked=True)
+    assert len([n for n in calls if n > 100]) == 1  # the message once, not at each page (slot values are short)
+    (user,) = [t for t in turns if t.kind == "user"]
+    assert len(user.message.text) == conv.DISPLAY_CHARS + 1 and "Durand" not in user.message.text
+    assert [t.value for t in turns if t.kind == "slot"] == ["••• ••••••"]
+    assert "blabla" in conv.inbox(url, conv.InboxFilter(query="blabla", masked=True), set(), {})[0].masked_search_text
+    assert conv.inbox(url, conv.InboxFilter(query="durand", masked=True), set(), {}) == []
+    conv.dispose(url)

@@ -18,9 +18,11 @@ def test_every_variable_is_substituted_by_rasa(monkeypatch):
     }
     for key, value in {**env, **production_env.exports(env)}.items():
         monkeypatch.setenv(key, value)
+    monkeypatch.setenv("ACTION_SERVER_TOKEN", "token-for-tests")
     endpoints = AvailableEndpoints.read_endpoints(str(ROOT / "endpoints.production.yml"))
 
     assert endpoints.action.url == "http://localhost:5055/webhook"
+    assert endpoints.action.headers == {"Authorization": "Bearer token-for-tests"}
     tracker = endpoints.tracker_store
     assert tracker.type == "deploy.tracker_store.ResilientSQLTrackerStore"
     from rasa.shared.utils.common import class_from_module_path

@@ -221,8 +221,8 @@ def fixture_model() -> Path:
 # --------------------------------------------------------------------------- the stack
 
 SOCKETIO_CREDENTIALS = """
-rest:
-socketio:
+channels.rest.RestChannel:
+channels.socketio.SocketIOChannel:
   user_message_evt: user_uttered
   bot_message_evt: bot_uttered
   session_persistence: true
@@ -243,13 +243,16 @@ class Stack:
         demo_data: bool = False,
         env: Optional[Dict[str, str]] = None,
         startup_timeout: float = 240.0,
+        debug: bool = False,
     ) -> None:
         self.model = model or newest_model()
         self.want_rasa, self.want_actions, self.want_backoffice = rasa, actions, backoffice
         self.demo_data = demo_data
         self.extra_env = env or {}
         self.startup_timeout = startup_timeout
+        self.debug = debug  # every process at its debug log level
         self.auth_token = secrets.token_hex(16)
+        self.action_server_token = secrets.token_hex(16)
         self.rasa_port = free_port()
         self.actions_port = free_port()
         self.backoffice_port = free_port()
@@ -294,6 +297,8 @@ class Stack:
                 "TOWNHALL_VAR_DIR": str(self.tmp / "var"),
                 "TOWNHALL_OUTBOX": str(self.tmp / "outbox"),
                 "RASA_AUTH_TOKEN": self.auth_token,
+                "ACTION_SERVER_TOKEN": self.action_server_token,
+                "ACTIONS_HOST": "127.0.0.1",
                 "RASA_TELEMETRY_ENABLED": "false",
                 "PYTHONPATH": str(PROJECT_ROOT),
                 "PYTHONUNBUFFERED": "1",
@@ -308,7 +313,7 @@ class Stack:
         return env
 
     def _spawn(self, name: str, command: List[str]) -> subprocess.Popen:
-        log = open(self.tmp / f"{name}.log", "wb")
+        log = os.fdopen(os.open(self.tmp / f"{name}.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb")
         process = subprocess.Popen(
             command, cwd=PROJECT_ROOT, env=self.environment(), stdout=log,
             stderr=subprocess.STDOUT, start_new_session=True,
@@ -332,13 +337,17 @@ class Stack:
             )
         waits = []
         if self.want_actions:
-            self._spawn("actions", [str(VENV_BIN / "rasa"), "run", "actions", "-p", str(self.actions_port)])
+            # The guarded launcher, as scripts/run.sh starts it (bearer token, loopback only).
+            self._spawn("actions", [str(VENV_BIN / "python"), "-m", "deploy.action_server", "--actions", "actions",
+                                    "-i", "127.0.0.1", "-p", str(self.actions_port),
+                                    *(["--debug"] if self.debug else [])])
             waits.append(("actions", f"{self.actions_url}/health"))
         if self.want_backoffice:
             self._spawn(
                 "backoffice",
                 [str(VENV_BIN / "uvicorn"), "--factory", "backoffice.app:create_app", "--ws", "none",
-                 "--host", "127.0.0.1", "--port", str(self.backoffice_port)],
+                 "--host", "127.0.0.1", "--port", str(self.backoffice_port),
+                 *(["--log-level", "debug"] if self.debug else [])],
             )
             waits.append(("backoffice", f"{self.backoffice_url}/healthz"))
         if self.want_rasa:
@@ -347,6 +356,7 @@ class Stack:
             endpoints = self.tmp / "endpoints.yml"
             endpoints.write_text(
                 f"action_endpoint:\n  url: \"{self.actions_url}/webhook\"\n  enable_selective_domain: true\n"
+                f"  headers:\n    Authorization: Bearer ${{ACTION_SERVER_TOKEN}}\n"
                 f"tracker_store:\n  type: deploy.tracker_store.ResilientSQLTrackerStore\n  dialect: sqlite\n"
                 f"  db: \"{self.tracker_database}\"\n",
                 encoding="utf-8",
@@ -357,7 +367,8 @@ class Stack:
                 "rasa",
                 [str(VENV_BIN / "rasa"), "run", "--enable-api", "--auth-token", self.auth_token,
                  "--cors", "*", "-i", "127.0.0.1", "-p", str(self.rasa_port), "--model", str(self.model),
-                 "--credentials", str(credentials), "--endpoints", str(endpoints)],
+                 "--credentials", str(credentials), "--endpoints", str(endpoints),
+                 *(["--debug"] if self.debug else [])],
             )
             waits.append(("rasa", f"{self.rasa_url}/status?token={self.auth_token}"))
         for name, url in waits:

@@ -75,3 +75,60 @@ def ants_numbers(text: str | None) -> list[str]:
         if re.search(r"\d", token) and token not in found:
             found.append(token)
     return found
+
+
+# --- every contact slot, whatever its source (an NLU entity or the text) ------------------
+
+NAME_MAX_CHARS = 100
+ADDRESS_MAX_CHARS = 200
+# Letters (any alphabet), then words joined by spaces, hyphens, apostrophes or an initial's dot.
+_NAME = re.compile(r"[^\W\d_]+(?:(?:[ \-'’]|\. ?)[^\W\d_]+)*\.?")
+_NAME_PREFIX = re.compile(r"^(?:je m'appelle|je m’appelle|je suis|mon nom est|c'est|moi c'est)\s+", re.IGNORECASE)
+# Answers kept in the e-mail slot by the forms: no e-mail (incident reports, anonymous).
+EMAIL_SLOT_ANSWERS = {"anonyme"}
+
+
+def normalise_name(text: str | None) -> str:
+    """A person's name: letters, spaces, hyphens, apostrophes (2 to 100 characters)."""
+    name = _NAME_PREFIX.sub("", " ".join(clean(text, limit=400).split())).strip(" ,")
+    if not (2 <= len(name) <= NAME_MAX_CHARS) or not _NAME.fullmatch(name):
+        raise InvalidContact("invalid name")
+    if sum(c.isalpha() for c in name) < 2:
+        raise InvalidContact("invalid name")
+    return name
+
+
+def normalise_address(text: str | None) -> str:
+    """A street address or a named place: bounded, with letters, no markup."""
+    address = " ".join(clean(text, limit=1000).split())
+    if not (3 <= len(address) <= ADDRESS_MAX_CHARS) or not re.search(r"[^\W\d_]{2}", address):
+        raise InvalidContact("invalid address")
+    if re.search(r"[<>{}\[\]|\\@]", address):
+        raise InvalidContact("invalid address")
+    return address
+
+
+def check_contact_slot(slot: str, value) -> None:
+    """Raise :class:`InvalidContact` when a stored contact slot holds something unusable
+    (the NLU once took ``')>'`` for a phone number). ``citizen_email`` may hold the e-mail or
+    the phone used to book (cancel, reschedule) or "anonyme" (incident report)."""
+    if value is None:
+        return
+    text = str(value)
+    if slot == "citizen_phone":
+        normalise_phone(text)
+    elif slot == "citizen_email":
+        if text in EMAIL_SLOT_ANSWERS:
+            return
+        try:
+            normalise_email(text)
+        except InvalidContact:
+            normalise_phone(text)
+    elif slot == "citizen_name":
+        normalise_name(text)
+    elif slot in ADDRESS_SLOTS:
+        normalise_address(text)
+
+
+CONTACT_SLOTS = ("citizen_name", "citizen_email", "citizen_phone", "incident_location")
+ADDRESS_SLOTS = ("incident_location",)

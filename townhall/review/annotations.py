@@ -11,6 +11,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from townhall.db import utcnow
+from townhall.masking import mask_contacts
 from townhall.review.conversations import Message
 from townhall.review.models import (DESTINATIONS, AnnotationChange, ConversationReview, ConversationTag,
                                     MessageAnnotation)
@@ -117,7 +118,9 @@ def annotate(session: Session, message: Message, *, intent: str, entities: list[
 
 
 def _describe(before: str, row: MessageAnnotation, text: str) -> str:
-    entities = ", ".join(f"{e['entity']} « {text[e['start']:e['end']]} » = {e['value']}" for e in row.entities)
+    """The history line; contacts in it are masked (it is shown to every reader of the review)."""
+    entities = ", ".join(f"{e['entity']} « {mask_contacts(text[e['start']:e['end']])} » = {mask_contacts(str(e['value']))}"
+                         for e in row.entities)
     destination = "jeu de test" if row.destination == "test" else "entraînement"
     return f"intention {before} → {row.intent} ; entités : {entities or 'aucune'} ; {destination}"
 

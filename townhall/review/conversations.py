@@ -16,16 +16,18 @@ conversation view rather than splitting the inbox, so a trainer sees the whole e
 from __future__ import annotations
 
 import json
-import re
+import os
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, create_engine, select
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, and_, create_engine, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from townhall import config
+from townhall import config, masking
 from townhall.text import fold
 
 LOW_CONFIDENCE = 0.6
@@ -91,31 +93,120 @@ def dispose(url: str) -> None:
         eng.dispose()
 
 
-# --- masking of contacts (for trainers) -------------------------------------------------
+# --- masking of contacts (for trainers), once per message ------------------------------
 
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-PHONE = re.compile(r"(?<!\w)(?:\+33\s?|0)[1-9](?:[\s.-]?\d{2}){4}(?!\w)")
-
-
-def mask_contacts(text: str | None) -> str:
-    """Hide e-mail addresses and phone numbers, keeping the length so entity offsets stay valid."""
-    if not text:
-        return text or ""
-
-    def hide(match: re.Match) -> str:
-        return "".join(c if c in "@. " else "•" for c in match.group(0))
-
-    return PHONE.sub(hide, EMAIL.sub(hide, text))
+# The slots whose values are the citizen's own data, hidden wherever they appear in the
+# conversation (shared/CONTRACT.md 4).
+KNOWN_SLOTS = ("citizen_name", "citizen_email", "citizen_phone", "ants_predemande", "incident_location")
+NAME_SLOTS = ("citizen_name",)
+mask_contacts = masking.mask_contacts
+mask_value = masking.mask_value
 
 
-def mask_value(value):
-    if isinstance(value, str):
-        return mask_contacts(value)
-    if isinstance(value, list):
-        return [mask_value(v) for v in value]
-    if isinstance(value, dict):
-        return {k: mask_value(v) for k, v in value.items()}
-    return value
+def _env_int(name: str, default: int) -> int:
+    try:
+        return max(1, int(os.environ.get(name, default)))
+    except ValueError:
+        return default
+
+
+DISPLAY_CHARS = _env_int("TOWNHALL_REVIEW_DISPLAY_CHARS", 2000)  # longer messages are cut for display
+SEARCH_CHARS = 4000  # what the inbox search looks at in each message
+CACHE_SIZE = _env_int("TOWNHALL_REVIEW_CACHE_SIZE", 50000)  # messages
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the review tool shows of one message, computed once: cut, masked, folded."""
+
+    fingerprint: tuple
+    kind: str  # user or bot
+    display: str
+    masked: str
+    search: str
+    masked_search: str
+
+
+_readings: "OrderedDict[tuple[str, int], Reading]" = OrderedDict()
+_readings_lock = threading.Lock()
+
+
+def _known_value(row, data: dict) -> tuple[str, str] | None:
+    """(slot, value) of a slot event that holds the citizen's own data, else None."""
+    name, value = data.get("name"), data.get("value")
+    if name in KNOWN_SLOTS and isinstance(value, (str, int, float)) and str(value).strip():
+        return name, str(value)[:500]
+    return None
+
+
+@lru_cache(maxsize=256)
+def known_pattern(known: tuple):
+    """The pattern hiding a conversation's own values ``((slot, value), ...)``, or None."""
+    if not known:
+        return None
+    return masking.known_patterns([v for _, v in known], names=[v for k, v in known if k in NAME_SLOTS])
+
+
+def _cut(text: str, limit: int) -> str:
+    """At most ``limit`` characters; the contacts are found with some text after the cut, so
+    that a phone number cut in two is still hidden."""
+    return text if len(text) <= limit else text[:limit + 64]
+
+
+def _shown(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def reading(url: str | None, sender_id: str, event_id: int, text: str, known: tuple = (), kind: str = "user") -> Reading:
+    """The message's display and search texts, plain and masked; computed once per event
+    (and per set of the conversation's own values), then served from memory."""
+    text = text or ""
+    key = (url or "", sender_id, event_id)
+    fingerprint = (len(text), hash(text), known)
+    with _readings_lock:
+        cached = _readings.get(key)
+        if cached is not None and cached.fingerprint == fingerprint:
+            _readings.move_to_end(key)
+            return cached
+    pattern = known_pattern(known)
+    searched = _cut(text, SEARCH_CHARS)
+    masked = masking.mask_contacts(searched, known=pattern)[:len(searched)]
+    result = Reading(
+        fingerprint=fingerprint,
+        kind=kind,
+        display=_shown(text, DISPLAY_CHARS),
+        masked=masked[:DISPLAY_CHARS] + "…" if len(text) > DISPLAY_CHARS else masked,
+        search=fold(text[:SEARCH_CHARS]),
+        masked_search=fold(masked[:SEARCH_CHARS]),
+    )
+    with _readings_lock:
+        _readings[key] = result
+        _readings.move_to_end(key)
+        while len(_readings) > CACHE_SIZE:
+            _readings.popitem(last=False)
+    return result
+
+
+def forget(sender_ids=None) -> None:
+    """Drop the cached readings of these conversations (all of them with None).
+
+    Erasure and retention call it (same process); :func:`summaries` also drops, at each full
+    read, the readings of the messages and conversations that are gone, so that an erasure
+    done by another process leaves nothing here either."""
+    with _readings_lock:
+        if sender_ids is None:
+            _readings.clear()
+            return
+        senders = set(sender_ids)
+        for key in [k for k in _readings if k[1] in senders]:
+            del _readings[key]
+
+
+def _prune(url: str | None, senders: set, seen: set) -> None:
+    with _readings_lock:
+        for key, read in list(_readings.items()):
+            if key[0] == (url or "") and (key[1] not in senders or (read.kind == "user" and key not in seen)):
+                del _readings[key]
 
 
 # --- reading -----------------------------------------------------------------------------
@@ -165,7 +256,8 @@ class Summary:
     intents: set[str] = field(default_factory=set)
     has_fallback: bool = False
     has_handoff: bool = False
-    first_text: str = ""
+    first_text: str = ""  # cut for display (see DISPLAY_CHARS)
+    masked_first_text: str = ""
     search_text: str = ""
     masked_search_text: str = ""
 
@@ -215,16 +307,32 @@ def _rows(url: str | None, query):
         return []
 
 
+def _known_slots_filter():
+    """Slot events of the citizen's own data (name, e-mail, phone, ANTS numbers, address)."""
+    return and_(events.c.type_name == "slot", or_(*[events.c.data.contains(f'"{name}"') for name in KNOWN_SLOTS]))
+
+
 def summaries(url: str | None = None) -> list[Summary]:
-    """One summary per conversation (sender), computed from the tracker store."""
+    """One summary per conversation (sender), computed from the tracker store. Each message is
+    cut, masked and folded once (:func:`reading`), then served from memory."""
     query = (select(events.c.id, events.c.sender_id, events.c.type_name, events.c.timestamp,
                     events.c.intent_name, events.c.action_name, events.c.data)
-             .where(events.c.type_name.in_(("user", "action", "session_started")))
+             .where(or_(events.c.type_name.in_(("user", "action", "session_started")), _known_slots_filter()))
              .order_by(events.c.sender_id, events.c.id))
+    rows = _rows(url, query)
+    known: dict[str, set] = {}
+    for row in rows:
+        if row.type_name == "slot":
+            value = _known_value(row, _data(row))
+            if value:
+                known.setdefault(row.sender_id, set()).add(value)
     result: dict[str, Summary] = {}
-    for row in _rows(url, query):
+    seen: set = set()
+    for row in rows:
         summary = result.get(row.sender_id)
         at = _at(row.timestamp)
+        if row.type_name == "slot":
+            continue
         if summary is None:
             summary = result[row.sender_id] = Summary(row.sender_id, at, at, None)
         summary.last_at = max(summary.last_at, at)
@@ -238,6 +346,8 @@ def summaries(url: str | None = None) -> list[Summary]:
         if row.type_name != "user":
             continue
         message = _message(row, _data(row))
+        read = reading(url, row.sender_id, row.id, message.text, tuple(sorted(known.get(row.sender_id, ()))))
+        seen.add((url or "", row.sender_id, row.id))
         summary.user_messages += 1
         summary.channel = summary.channel or message.channel
         if message.intent:
@@ -248,9 +358,10 @@ def summaries(url: str | None = None) -> list[Summary]:
             summary.min_confidence = (message.confidence if summary.min_confidence is None
                                       else min(summary.min_confidence, message.confidence))
         if not summary.first_text:
-            summary.first_text = message.text
-        summary.search_text += " " + fold(message.text)
-        summary.masked_search_text += " " + fold(mask_contacts(message.text))
+            summary.first_text, summary.masked_first_text = read.display, read.masked
+        summary.search_text += " " + read.search
+        summary.masked_search_text += " " + read.masked_search
+    _prune(url, set(result), seen)
     return [s for s in result.values() if s.user_messages]
 
 
@@ -311,23 +422,40 @@ def channels(url: str | None = None) -> list[str]:
     return sorted({s.channel for s in summaries(url) if s.channel})
 
 
-def conversation(url: str | None, sender_id: str) -> list[Turn]:
-    """Every event worth showing of one conversation, in order."""
+def conversation(url: str | None, sender_id: str, masked: bool = False) -> list[Turn]:
+    """Every event worth showing of one conversation, in order. Messages are cut for display
+    (DISPLAY_CHARS); with ``masked``, the citizen's contacts and own values are hidden (texts,
+    entity and slot values). Texts come from :func:`reading`: masked once, not at each view."""
     query = select(events).where(events.c.sender_id == sender_id).order_by(events.c.id)
+    rows = [(row, _data(row)) for row in _rows(url, query)]
+    known = tuple(sorted({v for v in (_known_value(row, data) for row, data in rows
+                                      if row.type_name == "slot") if v}))
+    pattern = known_pattern(known) if masked else None
+
+    def text_of(row, text: str) -> str:
+        read = reading(url, sender_id, row.id, text, known, kind=row.type_name)
+        return read.masked if masked else read.display
+
     turns: list[Turn] = []
-    for row in _rows(url, query):
-        data = _data(row)
+    for row, data in rows:
         at = _at(row.timestamp)
         kind = row.type_name
         if kind == "user":
-            turns.append(Turn("user", row.id, at, message=_message(row, data)))
+            message = _message(row, data)
+            message.text = text_of(row, message.text)
+            message.entities = [dict(e, value=masking.mask_value(e.get("value"), known=pattern) if masked else e.get("value"))
+                                for e in message.entities if e["end"] <= min(len(message.text), DISPLAY_CHARS)]
+            turns.append(Turn("user", row.id, at, message=message))
         elif kind == "bot":
             buttons = (data.get("data") or {}).get("buttons") or []
-            turns.append(Turn("bot", row.id, at, text=data.get("text") or "", buttons=buttons))
+            turns.append(Turn("bot", row.id, at, text=text_of(row, data.get("text") or ""), buttons=buttons))
         elif kind == "action" and row.action_name not in ("action_listen", "action_session_start"):
             turns.append(Turn("action", row.id, at, name=row.action_name))
         elif kind == "slot" and data.get("name") not in ("requested_slot",):
-            turns.append(Turn("slot", row.id, at, name=data.get("name"), value=data.get("value")))
+            value = data.get("value")
+            if masked:
+                value = masking.mask_value(value, known=pattern)
+            turns.append(Turn("slot", row.id, at, name=data.get("name"), value=value))
         elif kind == "active_loop":
             turns.append(Turn("loop", row.id, at, name=data.get("name")))
         elif kind == "session_started":

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from townhall import config
 from townhall.review import conversations as conv
+from townhall.masking import truncate
 from townhall.text import fold
 
 
@@ -81,10 +82,10 @@ def figures(tracker_url: str | None, session: Session, days: int = 30, now: date
             intents[message.intent] += 1
         low = message.confidence is not None and message.confidence < conv.LOW_CONFIDENCE
         if message.intent in conv.FALLBACK_INTENTS or message.intent == "out_of_scope" or low:
-            k = fold(message.text)
+            k = fold(message.text[:conv.SEARCH_CHARS])  # a huge message is cut, never folded whole
             if k:
                 unanswered[k] += 1
-                samples.setdefault(k, message.text)
+                samples.setdefault(k, truncate(message.text, conv.DISPLAY_CHARS))
     result.days = [(since_day + timedelta(days=i), per_day_conversations[since_day + timedelta(days=i)],
                     per_day_messages[since_day + timedelta(days=i)]) for i in range(days)]
     result.top_intents = intents.most_common(10)

@@ -3,12 +3,14 @@
  *   <script src="https://BACKOFFICE/widget.js" data-commune="Villeneuve-sur-Loire"
  *           data-server="https://RASA" defer></script>
  * Optional: data-color (#RRGGBB), data-logo (URL), data-welcome (text), data-lang (fr|en),
- * data-transport (socketio|rest), data-privacy-url (URL).
+ * data-transport (socketio|rest), data-privacy-url (URL), data-storage (session|local: where the
+ * last 30 messages are kept; "session" by default, forgotten when the tab is closed).
  *
  * Rules kept here: every string written by the bot or the citizen is inserted as text
  * (textContent / createTextNode), never as HTML; links only http(s)/mailto/tel; images only
  * http(s) or relative. Nothing is stored and nothing is loaded from the assistant's server
- * before the citizen opens the chat.
+ * before the citizen opens the chat. When the assistant confirms the erasure of the
+ * conversation (custom {"data": {"erase_history": true}}), the browser's copy is cleared too.
  */
 (function () {
   "use strict";
@@ -47,6 +49,8 @@
       offline: "Le service de discussion est momentanément indisponible. Merci de réessayer plus tard.",
       empty: "Merci d'écrire un message avant de l'envoyer.",
       tooLong: "Votre message est limité à 2 000 caractères. Vous pourrez compléter dans un second message.",
+      counter: function (n, max) { return n + " / " + max + " caractères"; },
+      remaining: function (n) { return "Il vous reste " + n + " caractères."; },
       welcome: "Bonjour ! Je suis l'assistant de la mairie. Je peux vous donner les horaires, vous aider à prendre rendez-vous ou à signaler un problème. Posez votre question.",
       privacy: "Vos messages sont traités par la mairie pour répondre à votre demande.",
       privacyLink: "En savoir plus sur vos données",
@@ -78,6 +82,8 @@
       offline: "The chat service is unavailable at the moment. Please try again later.",
       empty: "Please write a message before sending it.",
       tooLong: "Your message is limited to 2,000 characters. You can add more in a second message.",
+      counter: function (n, max) { return n + " / " + max + " characters"; },
+      remaining: function (n) { return n + " characters left."; },
       welcome: "Hello! I am the town hall's assistant. Ask your question.",
       privacy: "Your messages are processed by the town hall to answer your request.",
       privacyLink: "Learn more about your data",
@@ -98,8 +104,10 @@
     privacyUrl: data.privacyUrl || BASE + "/confidentialite"
   };
   var STORE = "townhall-chat:" + settings.server;
-  var MAX_KEPT = 150;
-  var MAX_LENGTH = 2000;
+  var STORAGE = data.storage === "local" ? "localStorage" : "sessionStorage";
+  var MAX_KEPT = 30;
+  var MAX_LENGTH = 2000;  // the channels' cap (TOWNHALL_MAX_MESSAGE_CHARS)
+  var WARN_REMAINING = 200;
 
   // ------------------------------------------------------------------ colours (4.5:1)
   function luminance(hex) {
@@ -181,16 +189,22 @@
 
   // ------------------------------------------------------------------ storage (after opening only)
   var state = { opened: false, sessionId: null, transcript: [], open: false };
+  function storage() {
+    try { return window[STORAGE]; } catch (e) { return null; }
+  }
   function load() {
     try {
-      var raw = window.localStorage.getItem(STORE);
+      var raw = storage().getItem(STORE);
       return raw ? JSON.parse(raw) : null;
     } catch (e) { return null; }
+  }
+  function forget() {
+    try { storage().removeItem(STORE); } catch (e) { /* nothing stored */ }
   }
   function save() {
     if (!state.opened) { return; }
     try {
-      window.localStorage.setItem(STORE, JSON.stringify({
+      storage().setItem(STORE, JSON.stringify({
         sessionId: state.sessionId,
         transcript: state.transcript.slice(-MAX_KEPT),
         open: state.open
@@ -205,7 +219,20 @@
   }
 
   // ------------------------------------------------------------------ UI
-  var root, launcher, panel, log, form, input, typing, locationButton, notice;
+  var root, launcher, panel, log, form, input, typing, locationButton, notice, counter, announce;
+
+  function frenchNumber(n) {
+    return lang === "fr" ? String(n).replace(/\B(?=(\d{3})+(?!\d))/g, "\u202f") : String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  }
+  var warned = false;
+  function updateCounter() {
+    var length = input.value.length;
+    counter.textContent = T.counter(frenchNumber(length), frenchNumber(MAX_LENGTH));
+    var left = MAX_LENGTH - length;
+    // Screen readers hear the count once when few characters are left, not at each key.
+    if (left <= WARN_REMAINING && left > 0 && !warned) { warned = true; announce.textContent = T.remaining(frenchNumber(left)); }
+    else if (left > WARN_REMAINING) { warned = false; announce.textContent = ""; }
+  }
 
   function build() {
     var css = el("link", { rel: "stylesheet", href: BASE + "/widget/widget.css" });
@@ -253,8 +280,14 @@
     form = el("form", { "class": "thc-form", novalidate: "" });
     var label = el("label", { "for": "thc-input", "class": "thc-label" }, T.label);
     input = el("input", { id: "thc-input", type: "text", autocomplete: "off", maxlength: String(MAX_LENGTH),
-      placeholder: T.placeholder, "class": "thc-input" });
+      placeholder: T.placeholder, "class": "thc-input", "aria-describedby": "thc-counter" });
+    counter = el("p", { id: "thc-counter", "class": "thc-counter" });
+    counter.style.margin = "0.25em 0 0";
+    counter.style.fontSize = "0.85em";
+    counter.style.textAlign = "right";
+    announce = el("p", { "class": "thc-sr", "aria-live": "polite" });
     input.addEventListener("input", function () {
+      updateCounter();
       if (input.value.length >= MAX_LENGTH) { showNotice(T.tooLong); }
       else if (notice.textContent === T.tooLong) { showNotice(""); }
     });
@@ -264,11 +297,15 @@
     row.appendChild(send);
     form.appendChild(label);
     form.appendChild(row);
+    form.appendChild(counter);
+    form.appendChild(announce);
+    updateCounter();
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       var text = input.value.trim();
       if (!text) { showNotice(T.empty); input.focus(); return; }
       input.value = "";
+      updateCounter();
       sendMessage(text, text);
     });
 
@@ -476,6 +513,9 @@
     if (custom.ask_location === true || (custom.data && custom.data.ask_location === true)) {
       entry.askLocation = true;
     }
+    if (custom.erase_history === true || (custom.data && custom.data.erase_history === true)) {
+      eraseHistory();
+    }
     if (typeof custom.text === "string" && !entry.text) { entry.text = custom.text; }
     var content = entry.text || entry.image || entry.file ||
       (entry.buttons && entry.buttons.length) || (entry.links && entry.links.length);
@@ -491,6 +531,15 @@
     // the shared transcript, the others reload it when they become visible.
     if (document.visibilityState !== "hidden") { save(); }
     render(entry, true);
+  }
+
+  // The assistant confirmed the erasure of the conversation: the browser forgets its copy and
+  // the next message starts a new conversation. What is on screen stays until the page closes.
+  function eraseHistory() {
+    state.transcript = [];
+    forget();
+    state.sessionId = newSessionId();
+    transport.session();
   }
 
   // ------------------------------------------------------------------ location
