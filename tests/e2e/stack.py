@@ -303,6 +303,7 @@ class Stack:
                 "PYTHONPATH": str(PROJECT_ROOT),
                 "PYTHONUNBUFFERED": "1",
                 "RASA_PUBLIC_URL": self.rasa_url,
+                "BACKOFFICE_PUBLIC_URL": self.backoffice_url,  # /demo's widget address
                 # a short window, so that conversations of a few messages already go through
                 # the tracker store's snapshots (deploy.tracker_window)
                 "TRACKER_WINDOW_EVENTS": "24",
