@@ -11,34 +11,41 @@ Forms (slot names from shared/CONTRACT.md 4):
   reference, citizen_email, then ``action_appointment_lookup`` gives the date, time, place and
   documents. The follow-up form of actions/incidents.py hands RDV- references over to it.
 
-A question or a "stop" during a form returns no slot, so the form is rejected and the
-rules of data/rules/booking.yml answer, then resume or stop the form.
+Each requested slot is read from the citizen's text first, whatever the intent (``gives_value``):
+an ANTS number classified ``out_of_scope``, a name classified ``affirm`` are answers. A question
+that gives nothing for the slot is rejected, answered by the rules of data/rules/booking.yml, and
+the form resumes; « laissez tomber » stops it (actions/form_validation.py). A new day given later
+in the form ("non, plutôt jeudi") replaces the day and offers its times.
 """
 from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timezone
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.types import DomainDict
 
 from actions.common import channel_of, first_entity, in_unit_of_work, latest_text
-from actions.form_validation import FAILURES_SLOT, TownFormValidationAction
+from actions.form_validation import FAILURES_SLOT, TownFormValidationAction, is_new_message
 from townhall import config, dates, french, references
 from townhall.booking import appointments, availability, ics, motifs
-from townhall.booking.contacts import ANTS_URL, InvalidContact, ants_numbers, normalise_email, normalise_phone
+from townhall.booking.preferences import names_a_day, preferred_time
+from townhall.booking.contacts import (
+    ANTS_URL, InvalidContact, ants_numbers, name_in_answer, normalise_email, normalise_phone, says_nothing_to_give,
+)
 from townhall.text import clean, fold
 
-QUESTION_INTENTS = {
-    "ask_opening_hours", "ask_address", "ask_contact", "ask_procedure", "ask_waste_collection", "ask_alerts",
-    "help", "bot_challenge", "request_human", "out_of_scope", "give_feedback", "privacy_request", "greet",
-    "check_report_status", "report_incident",
-}
-DENY_IS_AN_ANSWER = {"ants_predemande", "citizen_email", "citizen_phone", "booking_confirmed"}
+ANTS_ENTITY = "ants_number"  # regex entity of data/nlu/entities/patterns.yml
 NO_ANTS = "aucun"
+# Entities that tell a message is about something else than a person's name.
+NOT_A_NAME_ENTITIES = ("facility", "procedure", "incident_category", "waste_type", "date", "time", "reference",
+                       "email", "phone", ANTS_ENTITY)
+# Words that turn a day typed later in the form into a change of day ("non, plutôt jeudi").
+_CORRECTION = re.compile(r"\b(plutot|finalement|en fait|changer|change|modifier|non|autre|prefere|preferer)\b")
+_YES = re.compile(r"(oui|ouais|ok|d'accord|daccord|je confirme|c'est bon|parfait|exact|tout a fait)\b.*")
+_NO = re.compile(r"(non|nan|pas d'accord)\b.*")
 BOOKING_SLOTS = [
     "procedure", "ants_predemande", "party_size", "appointment_date", "appointment_slot", "citizen_name",
     "booking_confirmed", "booking_preferred_time", "booking_no_email", "booking_changing",
@@ -50,8 +57,86 @@ def _intent(tracker: Tracker) -> str:
     return ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
 
 
-def _wants_to_stop(tracker: Tracker) -> bool:
-    return bool(re.search(r"\b(stop|arret\w*|abandon\w*|laisse tomber)\b", fold(latest_text(tracker))))
+def said_day(tracker: Tracker) -> str | None:
+    """The day words of the latest message ("jeudi", "le 24"), whether the day is valid or not."""
+    words = first_entity(tracker, "date")
+    if words and names_a_day(words):
+        return words
+    text = clean(latest_text(tracker), limit=200)
+    if not names_a_day(text):
+        return None  # "plutôt en fin de matinée" is a time of the day, not a day
+    parsed = dates.parse(text, now=datetime.now(config.TIMEZONE))
+    if parsed.day is not None or parsed.problem in (dates.DateProblem.PAST, dates.DateProblem.NONEXISTENT):
+        return text
+    return None
+
+
+def day_correction(tracker: Tracker) -> str | None:
+    """A new day given after the day was chosen: "non, plutôt jeudi", "finalement le 24"."""
+    requested = tracker.get_slot("requested_slot")
+    if requested in (None, "appointment_date", "reference", "procedure") or not is_new_message(tracker):
+        return None
+    if not tracker.get_slot("appointment_date"):
+        return None  # no day chosen yet: nothing to correct
+    text = latest_text(tracker)
+    if requested != "appointment_slot" and not _CORRECTION.search(fold(text)):
+        return None  # at the name or contact prompt, only an explicit change of mind
+    if "autre" in fold(text) or dates.parse_time(text) is not None and requested == "appointment_slot":
+        return None  # "un autre jour" / a time of the day offered
+    words = said_day(tracker)
+    if not words:
+        return None
+    parsed = dates.parse(words, now=datetime.now(config.TIMEZONE))
+    if parsed.day is not None and parsed.day.isoformat() == tracker.get_slot("appointment_date"):
+        return None  # the same day again
+    return words
+
+
+def name_given(tracker: Tracker) -> str | None:
+    """The name typed at the name prompt, or None when the message is something else."""
+    if any(first_entity(tracker, e) for e in NOT_A_NAME_ENTITIES):
+        return None
+    return name_in_answer(latest_text(tracker))
+
+
+def gives_contact(text: str) -> bool:
+    for normalise in (normalise_email, normalise_phone):
+        try:
+            normalise(text)
+            return True
+        except InvalidContact:
+            pass
+    return "@" in text or bool(re.search(r"\d{2}\D{0,3}\d{2}\D{0,3}\d{2}", text))
+
+
+async def gives_booking_value(slot: str, tracker: Tracker) -> bool:
+    """Whether the latest text answers ``slot`` of the appointment forms (valid or not)."""
+    text = latest_text(tracker)
+    folded = fold(text)
+    intent = _intent(tracker)
+    if slot != "appointment_date" and day_correction(tracker):
+        return True
+    if slot == "procedure":
+        return bool(first_entity(tracker, "procedure") or motifs.match_procedure(text))
+    if slot == "ants_predemande":
+        return bool(ants_numbers(text) or first_entity(tracker, ANTS_ENTITY) or says_nothing_to_give(text)
+                    or intent in ("affirm", "deny"))
+    if slot == "party_size":
+        return parse_party_size(text) is not None and len(folded.split()) <= 8
+    if slot == "appointment_date":
+        return bool(said_day(tracker) or "autre" in folded)
+    if slot == "appointment_slot":
+        return bool(dates.parse_time(text) or first_entity(tracker, "time") or "autre" in folded or said_day(tracker)
+                    or preferred_time(text))
+    if slot == "citizen_name":
+        return name_given(tracker) is not None
+    if slot in ("citizen_email", "citizen_phone"):
+        return gives_contact(text) or says_nothing_to_give(text)
+    if slot == "booking_confirmed":
+        return intent in ("affirm", "deny") or bool(_YES.fullmatch(folded) or _NO.fullmatch(folded))
+    if slot == "reference":
+        return bool(first_entity(tracker, "reference") or references.parse(text, prefix=references.APPOINTMENT))
+    return False
 
 
 def _local_day(value: str | None) -> date | None:
@@ -131,24 +216,25 @@ class _AppointmentFormMixin:
         return await in_unit_of_work(motifs.facts, procedure)
 
     def _text_if_requested(self, tracker: Tracker, slot: str) -> Dict[Text, Any]:
-        if tracker.get_slot("requested_slot") != slot or _intent(tracker) in QUESTION_INTENTS:
+        if not self.answering(tracker, slot):
             return {}
         text = clean(latest_text(tracker), limit=500)
         return {slot: text or " "}
 
+    async def gives_value(self, slot: str, tracker: Tracker) -> bool:
+        return await gives_booking_value(slot, tracker)
+
     async def extract_appointment_date(self, dispatcher, tracker: Tracker, domain) -> Dict[Text, Any]:
-        if _intent(tracker) in QUESTION_INTENTS:
-            return {}
-        requested = tracker.get_slot("requested_slot")
-        words = first_entity(tracker, "date")
-        if requested == "appointment_date":
-            return {"appointment_date": words or clean(latest_text(tracker), limit=200) or " "}
-        if words and requested not in (None, "appointment_slot", "reference") and "autre" not in fold(words):
-            # a change of mind: "plutôt jeudi" while another question is asked
+        if self.answering(tracker, "appointment_date"):
+            return {"appointment_date": first_entity(tracker, "date") or clean(latest_text(tracker), limit=200) or " "}
+        words = day_correction(tracker)
+        if words:  # a change of mind: "non, plutôt jeudi" while the time or the confirmation is asked
             return {"appointment_date": words, "appointment_slot": None}
         return {}
 
     async def validate_appointment_date(self, value, dispatcher, tracker: Tracker, domain) -> Dict[Text, Any]:
+        if value is None:
+            return {"appointment_date": None}
         if _local_day(value):
             return self.accept(tracker, appointment_date=value)
         procedure = await self._procedure_of(tracker)
@@ -180,7 +266,7 @@ class _AppointmentFormMixin:
         )
 
     async def extract_appointment_slot(self, dispatcher, tracker: Tracker, domain) -> Dict[Text, Any]:
-        if tracker.get_slot("requested_slot") != "appointment_slot" or _intent(tracker) in QUESTION_INTENTS:
+        if not self.answering(tracker, "appointment_slot") or day_correction(tracker):
             return {}
         words = first_entity(tracker, "date") or ""
         if "autre" in fold(words) or "autre" in fold(latest_text(tracker)):
@@ -189,6 +275,8 @@ class _AppointmentFormMixin:
         return {"appointment_slot": at or " "}
 
     async def validate_appointment_slot(self, value, dispatcher, tracker: Tracker, domain) -> Dict[Text, Any]:
+        if value is None:  # the day has just changed: its times are offered next
+            return {"appointment_slot": None}
         if _start(value):
             return self.accept(tracker, appointment_slot=value)
         if value == "other_day":
@@ -197,6 +285,10 @@ class _AppointmentFormMixin:
         day = _local_day(tracker.get_slot("appointment_date"))
         parsed_day = dates.parse(value, now=datetime.now(config.TIMEZONE))
         chosen = dates.parse_time(value)
+        period = preferred_time(value)
+        if chosen is None and period is not None and not names_a_day(value):
+            # "plutôt en fin de matinée": the same day, the free times nearest to that part of the day
+            return {"appointment_slot": None, "booking_preferred_time": period.strftime("%H:%M")}
         if parsed_day.ok and parsed_day.day != day and chosen is None:  # another day typed instead of a time
             return {"appointment_slot": None, "appointment_date": None, "booking_preferred_time": None}
         if chosen is None or day is None:
@@ -253,16 +345,7 @@ class ValidateBookingForm(_AppointmentFormMixin, TownFormValidationAction):
     def name(self) -> Text:
         return "validate_booking_form"
 
-    async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
-        requested = tracker.get_slot("requested_slot")
-        intent = _intent(tracker)
-        if requested and _wants_to_stop(tracker):
-            return []  # rejected: the "stop" rule asks for confirmation
-        if requested and intent == "deny" and requested not in DENY_IS_AN_ANSWER:
-            return []
-        if requested and intent in QUESTION_INTENTS and not (requested == "procedure" and tracker.get_slot("procedure")):
-            return []  # rejected: the question is answered, then the form resumes
-        return await super().run(dispatcher, tracker, domain)
+    STOP_RESETS = tuple(BOOKING_SLOTS) + ("reference",)
 
     async def required_slots(self, domain_slots, dispatcher, tracker, domain) -> List[Text]:
         slots = ["procedure"]
@@ -276,7 +359,11 @@ class ValidateBookingForm(_AppointmentFormMixin, TownFormValidationAction):
         requested = tracker.get_slot("requested_slot")
         email, phone = tracker.get_slot("citizen_email"), tracker.get_slot("citizen_phone")
         if requested in ("citizen_email", "citizen_phone"):  # still being validated this turn
-            if requested == "citizen_email" and email is None and phone:
+            if is_new_message(tracker) and requested not in tracker.slots_to_validate():
+                # the answer is still to be read: a phone typed at the e-mail prompt was already put in
+                # citizen_phone by the NLU mapping, unchecked; the requested slot is read and validated first
+                slots.append(requested)
+            elif requested == "citizen_email" and email is None and phone:
                 pass  # a phone number was given instead
             elif requested == "citizen_phone" and phone is None and email:
                 pass  # an e-mail address was given instead
@@ -293,8 +380,10 @@ class ValidateBookingForm(_AppointmentFormMixin, TownFormValidationAction):
     async def extract_procedure(self, dispatcher, tracker: Tracker, domain) -> Dict[Text, Any]:
         if tracker.get_slot("requested_slot") != "procedure" or tracker.get_slot("procedure"):
             return {}
+        if not is_new_message(tracker):
+            return {}
         found = motifs.match_procedure(latest_text(tracker))
-        return {"procedure": found or "?"} if _intent(tracker) not in QUESTION_INTENTS else {}
+        return {"procedure": found or "?"}
 
     async def validate_procedure(self, value, dispatcher, tracker: Tracker, domain) -> Dict[Text, Any]:
         facts = await self._procedure_facts(value if value != "?" else None)
@@ -309,12 +398,17 @@ class ValidateBookingForm(_AppointmentFormMixin, TownFormValidationAction):
 
     # ANTS pre-application number ------------------------------------------
     async def extract_ants_predemande(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        if tracker.get_slot("requested_slot") != "ants_predemande" or _intent(tracker) in QUESTION_INTENTS:
+        if not self.answering(tracker, "ants_predemande"):
             return {}
-        if _intent(tracker) == "deny" or re.search(r"\b(pas|aucun|non)\b", fold(latest_text(tracker))):
-            found = ants_numbers(latest_text(tracker))
-            return {"ants_predemande": " ".join(found) if found else NO_ANTS}
-        return {"ants_predemande": clean(latest_text(tracker), limit=500) or " "}
+        text = latest_text(tracker)
+        found = ants_numbers(text)
+        for value in [first_entity(tracker, ANTS_ENTITY)] if not found else []:
+            found = ants_numbers(value)
+        if found:
+            return {"ants_predemande": " ".join(found)}
+        if _intent(tracker) == "deny" or says_nothing_to_give(text) or re.search(r"\b(pas|aucun|non)\b", fold(text)):
+            return {"ants_predemande": NO_ANTS}
+        return {"ants_predemande": clean(text, limit=500) or " "}
 
     async def validate_ants_predemande(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
         if value == NO_ANTS:
@@ -345,20 +439,20 @@ class ValidateBookingForm(_AppointmentFormMixin, TownFormValidationAction):
         return self._text_if_requested(tracker, "citizen_name")
 
     async def validate_citizen_name(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        name = re.sub(r"^(je m'appelle|je suis|mon nom est|c'est|moi c'est)\s+", "", clean(value, 200), flags=re.I).strip(" .")
-        if not (2 <= len(name) <= 100) or re.search(r"[\d@<>{}=;]", name) or not re.search(r"[^\W\d_]", name):
+        name = name_in_answer(str(value or ""))
+        if name is None:
             return self.reject("citizen_name", dispatcher, tracker, response="utter_booking_name_invalid")
         return self.accept(tracker, citizen_name=name)
 
     async def extract_citizen_email(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        if tracker.get_slot("requested_slot") != "citizen_email" or _intent(tracker) in QUESTION_INTENTS:
+        if not self.answering(tracker, "citizen_email"):
             return {}
         if first_entity(tracker, "email"):
             return {}  # the from_entity mapping set it
         text = latest_text(tracker)
         if first_entity(tracker, "phone") or (re.search(r"\d{2}.*\d{2}.*\d{2}", text) and "@" not in text):
             return {"citizen_email": "phone:" + (first_entity(tracker, "phone") or text)}
-        if _intent(tracker) == "deny" or re.fullmatch(r"(non|pas d'?e?-?mail|je n'en ai pas|aucun)\W*", fold(text)):
+        if says_nothing_to_give(text) or (_intent(tracker) == "deny" and "@" not in text):
             return {"citizen_email": "none"}
         return {"citizen_email": clean(text, limit=400) or " "}
 
@@ -376,9 +470,9 @@ class ValidateBookingForm(_AppointmentFormMixin, TownFormValidationAction):
             return self.reject("citizen_email", dispatcher, tracker, response="utter_booking_email_invalid")
 
     async def extract_citizen_phone(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        if tracker.get_slot("requested_slot") != "citizen_phone" or first_entity(tracker, "phone"):
+        if not self.answering(tracker, "citizen_phone"):
             return {}
-        return self._text_if_requested(tracker, "citizen_phone")
+        return {"citizen_phone": first_entity(tracker, "phone") or clean(latest_text(tracker), limit=500) or " "}
 
     async def validate_citizen_phone(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
         if "@" in str(value):
@@ -393,10 +487,10 @@ class ValidateBookingForm(_AppointmentFormMixin, TownFormValidationAction):
 
     # confirmation: the booking itself -----------------------------------------
     async def extract_booking_confirmed(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        if tracker.get_slot("requested_slot") != "booking_confirmed" or _intent(tracker) in QUESTION_INTENTS:
-            return {}
+        if not self.answering(tracker, "booking_confirmed") or day_correction(tracker):
+            return {}  # a new day: extract_appointment_date takes it
         folded = fold(latest_text(tracker))
-        if tracker.get_slot("booking_changing") or _intent(tracker) not in ("affirm", "deny"):
+        if tracker.get_slot("booking_changing") or _intent(tracker) not in ("affirm", "deny") or _CORRECTION.search(folded):
             if re.search(r"\b(jour|date)\b", folded) or first_entity(tracker, "date"):
                 return {"booking_confirmed": "change:date"}
             if re.search(r"\b(heure|horaire|creneau)\b", folded) or first_entity(tracker, "time"):
@@ -405,13 +499,15 @@ class ValidateBookingForm(_AppointmentFormMixin, TownFormValidationAction):
                 return {"booking_confirmed": "change:name"}
             if re.search(r"\b(mail|e-mail|telephone|numero|coordonnees)\b", folded):
                 return {"booking_confirmed": "change:contact"}
-        if _intent(tracker) == "affirm":
+        if _intent(tracker) == "affirm" or (_intent(tracker) != "deny" and _YES.fullmatch(folded)):
             return {"booking_confirmed": True}
-        if _intent(tracker) == "deny":
+        if _intent(tracker) == "deny" or _NO.fullmatch(folded):
             return {"booking_confirmed": False}
         return {"booking_confirmed": "?"}
 
     async def validate_booking_confirmed(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        if value is None:
+            return {"booking_confirmed": None}
         changes = {
             "change:date": {"appointment_date": None, "appointment_slot": None},
             "change:slot": {"appointment_slot": None},
@@ -464,7 +560,7 @@ class ActionAskBookingConfirmed(Action):
             f"- {facts.get('label', '')}" + (f", pour {party} personnes" if party > 1 else ""),
             f"- le {french.moment(start)}" if start else "",
             f"- {facts.get('place', '')}",
-            f"- au nom de {tracker.get_slot('citizen_name')}, contact : {contact}",
+            f"- au nom {french.of(tracker.get_slot('citizen_name'))}, contact : {contact}",
         ]
         dispatcher.utter_message(text="\n".join(line for line in lines if line))
         dispatcher.utter_message(response="utter_ask_booking_confirmed")
@@ -510,9 +606,7 @@ class _OwnerFormMixin:
     """reference, then the e-mail or phone used to book; checked together, never telling which was wrong."""
 
     async def extract_reference(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        if tracker.get_slot("requested_slot") != "reference" or first_entity(tracker, "reference"):
-            return {}
-        if _intent(tracker) in QUESTION_INTENTS:
+        if not self.answering(tracker, "reference") or first_entity(tracker, "reference"):
             return {}
         return {"reference": clean(latest_text(tracker), limit=200) or " "}
 
@@ -523,7 +617,7 @@ class _OwnerFormMixin:
         return self.accept(tracker, reference=canonical)
 
     async def extract_citizen_email(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        if tracker.get_slot("requested_slot") != "citizen_email" or _intent(tracker) in QUESTION_INTENTS:
+        if not self.answering(tracker, "citizen_email"):
             return {}
         given = first_entity(tracker, "email") or first_entity(tracker, "phone") or clean(latest_text(tracker), 400)
         return {"citizen_email": given or " "}
@@ -541,35 +635,31 @@ class _OwnerFormMixin:
 
 
 class ValidateCancelAppointmentForm(_OwnerFormMixin, TownFormValidationAction):
+    STOP_RESETS = ("reference", "citizen_email")
+
     def name(self) -> Text:
         return "validate_cancel_appointment_form"
 
-    async def run(self, dispatcher, tracker, domain):
-        if tracker.get_slot("requested_slot") and (
-            _wants_to_stop(tracker) or _intent(tracker) in QUESTION_INTENTS | {"deny"}
-        ):
-            return []
-        return await super().run(dispatcher, tracker, domain)
+    def stops(self, text: str) -> bool:
+        return super().stops(text) and "annul" not in fold(text)  # "annuler" is what this form is for
+
+    async def gives_value(self, slot: str, tracker: Tracker) -> bool:
+        return await gives_booking_value(slot, tracker)
 
 
 class ValidateRescheduleAppointmentForm(_OwnerFormMixin, _AppointmentFormMixin, TownFormValidationAction):
+    STOP_RESETS = ("reference", "citizen_email", "appointment_date", "appointment_slot", "booking_preferred_time")
+
     def name(self) -> Text:
         return "validate_reschedule_appointment_form"
-
-    async def run(self, dispatcher, tracker, domain):
-        if tracker.get_slot("requested_slot") and (
-            _wants_to_stop(tracker) or _intent(tracker) in QUESTION_INTENTS | {"deny"}
-        ):
-            return []
-        return await super().run(dispatcher, tracker, domain)
 
     async def _procedure_of(self, tracker: Tracker) -> str | None:
         found = await in_unit_of_work(appointments.find, tracker.get_slot("reference"))
         return found.procedure if found else None
 
     async def extract_appointment_date(self, dispatcher, tracker, domain):
-        if tracker.get_slot("requested_slot") != "appointment_date":
-            return {}
+        if tracker.get_slot("requested_slot") not in ("appointment_date", "appointment_slot"):
+            return {}  # a day said with the reference or the contact is not yet a choice
         return await super().extract_appointment_date(dispatcher, tracker, domain)
 
 
@@ -622,15 +712,13 @@ class ActionRescheduleAppointment(Action):
 # citizen_email and activates appointment_lookup_form, which asks for it; then the submit rule of
 # data/rules/booking.yml runs action_appointment_lookup.
 class ValidateAppointmentLookupForm(_OwnerFormMixin, TownFormValidationAction):
+    STOP_RESETS = ("reference", "citizen_email")
+
     def name(self) -> Text:
         return "validate_appointment_lookup_form"
 
-    async def run(self, dispatcher, tracker, domain):
-        if tracker.get_slot("requested_slot") and (
-            _wants_to_stop(tracker) or _intent(tracker) in (QUESTION_INTENTS - {"check_report_status"}) | {"deny"}
-        ):
-            return []
-        return await super().run(dispatcher, tracker, domain)
+    async def gives_value(self, slot: str, tracker: Tracker) -> bool:
+        return await gives_booking_value(slot, tracker)
 
 
 def _appointment_facts(session, reference: str | None, contact: str | None) -> dict:

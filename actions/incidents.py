@@ -13,6 +13,7 @@ Inputs from the channels (documented for the channel and widget code):
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -21,10 +22,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import channel_of, in_unit_of_work, latest_text
-from actions.form_validation import TownFormValidationAction
+from actions.form_validation import TownFormValidationAction, is_question
+from townhall.booking.contacts import says_nothing_to_give
 from townhall import french, references
 from townhall.incidents import duplicates, emergency, photos, reports, services
 from townhall.incidents.errors import ReportError
+from townhall.knowledge import streets
 from townhall.text import clean, fold
 
 logger = logging.getLogger(__name__)
@@ -84,7 +87,29 @@ def shared_position(tracker: Tracker) -> Optional[tuple]:
 
 def _says_no(tracker: Tracker) -> bool:
     text = fold(latest_text(tracker)).strip(" .!")
-    return _intent(tracker) == "deny" or text in _NO_WORDS
+    return _intent(tracker) == "deny" or text in _NO_WORDS or says_nothing_to_give(text)
+
+
+def _position_in_text(tracker: Tracker, value: Any = None) -> Optional[tuple]:
+    """A position shared by the channel, or typed as text ("47.2184, -1.5536")."""
+    return shared_position(tracker) or reports.typed_position(str(value if value is not None else latest_text(tracker)))
+
+
+_STREET_WORDS = re.compile(
+    r"\b(rue|avenue|av|boulevard|bd|place|allee|impasse|chemin|route|square|quai|cours|passage|parvis|rond-point|"
+    r"residence|lotissement|sentier|ruelle|promenade|parking|parc|pont|carrefour|devant|en face|a cote|au coin|angle|pres de)\b"
+)
+# What a description is not: a question to the town hall asked in the middle of the report.
+DESCRIPTION_INTENTS = ("report_incident", "inform")
+
+
+def nearby_words(distance_m: float) -> str:
+    """How far the open report is, in words: « au même endroit », « tout près », « à 30 m »."""
+    if distance_m < 5:
+        return "au même endroit"
+    if distance_m < 20:
+        return "tout près"
+    return f"à {round(distance_m)} m"
 
 
 def _category_buttons() -> List[Dict[str, str]]:
@@ -93,11 +118,39 @@ def _category_buttons() -> List[Dict[str, str]]:
     ]
 
 
+# A correction of the place typed at the description prompt ("pardon, c'est rue du Stade").
+_CORRECTION = re.compile(r"\b(pardon|je me suis trompe|je me suis trompee|erreur|en fait|plutot|non c est|ce n est pas)\b")
+_STREET_AFTER_CORRECTION = re.compile(
+    r"((?:\d+\s*(?:bis|ter)?\s*,?\s*)?(?:rue|avenue|av\.?|boulevard|bd|place|impasse|allée|allee|chemin|route|quai|square|cours)\b[^,.;!?]{2,60})",
+    re.IGNORECASE,
+)
+
+
 class ValidateIncidentForm(TownFormValidationAction):
     """Checks each answer of the report form; diverts emergencies at once."""
 
+    STOP_RESETS = INCIDENT_SLOTS
+
     def name(self) -> Text:
         return "validate_incident_form"
+
+    async def gives_value(self, slot: str, tracker: Tracker) -> bool:
+        text = latest_text(tracker)
+        if slot == "incident_category":
+            return bool(_entity(tracker, "incident_category") or services.guess(text))
+        if slot == "incident_location":
+            if _position_in_text(tracker) or _entity(tracker, "address") or _STREET_WORDS.search(fold(text)):
+                return True
+            return bool(text) and await in_unit_of_work(lambda session: streets.match(session, text) is not None)
+        if slot == "incident_description":
+            return bool(clean(text)) and not says_nothing_to_give(text) and (
+                not is_question(text) or _intent(tracker) in DESCRIPTION_INTENTS
+            )
+        if slot == "incident_photo":
+            return bool(_entity(tracker, "incident_photo") or _says_no(tracker) or "/" in text)
+        if slot == "citizen_email":
+            return "@" in text or _says_no(tracker)
+        return False
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         found = emergency.detect(latest_text(tracker))
@@ -119,12 +172,13 @@ class ValidateIncidentForm(TownFormValidationAction):
     # --- location ---------------------------------------------------------------------------
 
     def extract_incident_location(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        if tracker.get_slot("requested_slot") != "incident_location" or shared_position(tracker) is None:
+        if not self.answering(tracker, "incident_location") or _position_in_text(tracker) is None:
             return {}
         return {"incident_location": latest_text(tracker) or "position"}
 
     async def validate_incident_location(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        position = shared_position(tracker)
+        position = _position_in_text(tracker, value) if self.answering(tracker, "incident_location") else None
+        position = position or shared_position(tracker)
         address = None
         if position is None:
             address = _entity(tracker, "address") if str(value or "").startswith("/") else str(value or "")
@@ -142,17 +196,40 @@ class ValidateIncidentForm(TownFormValidationAction):
 
     # --- description ------------------------------------------------------------------------
 
-    def validate_incident_description(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
+    async def validate_incident_description(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        corrected = await self._corrected_place(str(value or ""), dispatcher, tracker)
+        if corrected is not None:
+            return corrected
+        if self.answering(tracker, "incident_description") and is_question(str(value or "")) \
+                and _intent(tracker) not in DESCRIPTION_INTENTS:
+            return self.reject("incident_description", dispatcher, tracker, response="utter_incident_description_is_question")
         try:
             text = reports.check_description(str(value or "") if not str(value or "").startswith("/") else "")
         except ReportError as error:
             return self.reject("incident_description", dispatcher, tracker, text=error.message)
         return self.accept(tracker, incident_description=text)
 
+    async def _corrected_place(self, text: str, dispatcher, tracker) -> Optional[Dict[Text, Any]]:
+        """« pardon, c'est rue du Stade » at the description prompt corrects the place, not the description."""
+        if not self.answering(tracker, "incident_description") or not _CORRECTION.search(fold(text)):
+            return None
+        address = _entity(tracker, "address") or _STREET_AFTER_CORRECTION.search(text)
+        address = address.group(1) if hasattr(address, "group") else address
+        if not address:
+            return None
+        try:
+            place = await in_unit_of_work(reports.resolve_location, str(address))
+        except ReportError:
+            return None  # not a place we know: read the message as the description
+        label = place.address or str(address)
+        dispatcher.utter_message(text=f"C'est corrigé : le lieu est {label}.")
+        return {"incident_location": label, "incident_latitude": place.latitude, "incident_longitude": place.longitude,
+                "incident_description": None}
+
     # --- photo ------------------------------------------------------------------------------
 
     def extract_incident_photo(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        if tracker.get_slot("requested_slot") != "incident_photo":
+        if not self.answering(tracker, "incident_photo"):
             return {}
         if _entity(tracker, "incident_photo"):
             return {"incident_photo": str(_entity(tracker, "incident_photo"))}
@@ -174,7 +251,7 @@ class ValidateIncidentForm(TownFormValidationAction):
     # --- e-mail -----------------------------------------------------------------------------
 
     def extract_citizen_email(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        if tracker.get_slot("requested_slot") != "citizen_email":
+        if not self.answering(tracker, "citizen_email"):
             return {}
         if _says_no(tracker):
             return {"citizen_email": NO_EMAIL}
@@ -242,7 +319,7 @@ class ActionIncidentRecap(Action):
                 reference, description, address, distance = nearby[0]
                 place = f" ({address})" if address else ""
                 dispatcher.utter_message(
-                    text=f"Un signalement semblable est déjà en cours à {round(distance)} m{place} : "
+                    text=f"Un signalement semblable est déjà en cours {nearby_words(distance)}{place} : "
                     f"« {clean(description, 160)} », référence {reference}."
                 )
                 dispatcher.utter_message(response="utter_ask_incident_join")
@@ -328,8 +405,16 @@ class ActionCancelIncident(Action):
 class ValidateReportStatusForm(TownFormValidationAction):
     """Asks for a ``SIG-`` reference until it names an existing report (an ``RDV-`` one goes to the booking lookup)."""
 
+    STOP_RESETS = ("reference",)
+
     def name(self) -> Text:
         return "validate_report_status_form"
+
+    async def gives_value(self, slot: str, tracker: Tracker) -> bool:
+        text = latest_text(tracker)
+        return slot == "reference" and bool(
+            references.parse(text, references.INCIDENT) or references.parse(text, references.APPOINTMENT)
+        )
 
     def extract_reference(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
         if tracker.get_slot("reference") and tracker.get_slot("requested_slot") != "reference":

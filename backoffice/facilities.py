@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse
 from backoffice.auth import StaffIdentity, flash, redirect, render, require_role, verify_csrf
 from backoffice.deps import DatabaseId
 from townhall import config, db, french
-from townhall.knowledge import alerts, facilities, hours, streets
+from townhall.knowledge import alerts, facilities, hours, hours_french, streets
 from townhall.knowledge.models import Alert, Closure
 
 router = APIRouter(prefix="/staff", dependencies=[Depends(verify_csrf)])
@@ -47,13 +47,9 @@ def _not_found() -> HTTPException:
 # --- French display ----------------------------------------------------------------------
 
 
-def _end_clock(t: time) -> str:
-    return "minuit" if t == time(0) else french.clock(t)
-
-
 def intervals_text(intervals: list[tuple[time, time]]) -> str:
     """"de 9 h à 12 h et de 14 h à 17 h 30"."""
-    return french.enumerate_fr([f"de {french.clock(a)} à {_end_clock(b)}" for a, b in intervals])
+    return hours_french.intervals_text(intervals)
 
 
 def _when(moment: datetime, now: datetime) -> str:
@@ -99,6 +95,14 @@ def _status(session, code: str, now: datetime) -> str:
         return status_text(hours.status_at(session, code, now), now)
     except Exception:  # a rule stored before validation existed: say so instead of failing the page
         return "Horaires illisibles : corrigez-les"
+
+
+def _reading(rule: str, today: date) -> dict | None:
+    """What the rule means, in French, as the opening-hours library reads it (None: unreadable)."""
+    try:
+        return hours_french.describe_rule(rule, today.year)
+    except Exception:
+        return None
 
 
 def _week(session, code: str, today: date) -> list[dict]:
@@ -149,6 +153,7 @@ def _facility_page(request: Request, code: str, status_code: int = 200, hours_fo
                          "note": facility.hours_note or "", "staff_edited": facility.staff_edited},
             "status": _status(session, facility.code, now),
             "week": _week(session, facility.code, today),
+            "reading": _reading(facility.opening_hours, today),
             "closures": [{"id": c.id, "period": period_text(c.start_day, c.end_day), "label": c.label}
                          for c in hours.upcoming_closures(session, facility.code, today, DETAIL_CLOSURE_DAYS)],
         }
@@ -177,6 +182,7 @@ def change_hours(request: Request, code: str, rule: str = Form(""), note: str = 
             with db.unit_of_work(request.app.state.database_url) as session:
                 facility = hours.set_hours(session, code, rule, note)
                 name = facility.name
+                lost = hours.lost_hours(facility.opening_hours, _today().year)
         except hours.UnknownFacility:
             raise _not_found() from None
         except hours.InvalidHours as exc:
@@ -185,8 +191,10 @@ def change_hours(request: Request, code: str, rule: str = Form(""), note: str = 
         return _facility_page(request, code, status_code=400,
                               hours_form={"rule": rule[:MAX_RULE_CHARS * 2], "note": note[:MAX_NOTE_CHARS * 2],
                                           "error": error})
-    flash(request, f"Les nouveaux horaires de l'équipement « {name} » sont enregistrés. "
-                   "L'assistant les donne dès maintenant.")
+    message = f"Les nouveaux horaires de l'équipement « {name} » sont enregistrés. L'assistant les donne dès maintenant."
+    if lost:  # saved, but a later rule silently drops hours written in an earlier one
+        message += " Vérifiez-les : " + " ".join(hours_french.lost_hours_text(item) for item in lost)
+    flash(request, message, "error" if lost else "info")
     return redirect(f"/staff/facilities/{code}")
 
 

@@ -143,6 +143,9 @@ def main(argv: Optional[list] = None) -> int:
         print(f"ERROR: {error} (scripts/dev_secrets.sh writes a development token to var/).", file=sys.stderr)
         return 2
     plugin_manager().hook.attach_sanic_app_extensions(app=app)
+    from townhall.incidents import emergency
+
+    emergency.warm_up()  # the report form checks every answer for an emergency: fit its classifier now
     logger.info("Action server on http://%s:%s (token required except GET /health)", args.host, args.port)
     app.run(args.host, args.port, workers=utils.number_of_sanic_workers())
     return 0

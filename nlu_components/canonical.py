@@ -68,7 +68,7 @@ GENERIC_WORDS = {"panne", "en panne", "casse", "cassee", "abime", "abimee", "bou
 ARTICLES = {"le", "la", "les", "l", "un", "une", "des", "du", "de", "d", "au", "aux", "mon", "ma", "mes",
             "votre", "vos", "notre", "nos", "ce", "cette", "a", "pour", "en"}
 
-FREE_TEXT_REGEX_ENTITIES = {"reference", "email", "phone"}
+FREE_TEXT_REGEX_ENTITIES = {"reference", "email", "phone", "ants_number"}
 
 # Words that may surround a bare answer ("c'est RDV-7K3F9Q", "mon numéro : 06 ...").
 BARE_FILLERS = {"c", "est", "ce", "voici", "voila", "mon", "ma", "le", "la", "l", "numero", "num", "tel",

@@ -58,3 +58,22 @@ def enumerate_fr(items: list[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
     return ", ".join(items[:-1]) + " et " + items[-1]
+
+
+_ELIDING = set("aeiouhàâäéèêëîïôöûüœæ")
+_VOWELS = set("aeiouyàâäéèêëîïôöûüœæ")
+
+
+def of(word: str | None) -> str:
+    """"de Camille", "d'Émilie", "d'Yves", "de Yasmine": the preposition "de" elided before a vowel.
+
+    A name beginning with a vowel sound takes "d'" (and the h of a first name is mute:
+    "d'Hugo", "d'Hélène"); a y before a vowel is a consonant ("de Yann").
+    """
+    text = (word or "").strip()
+    if not text:
+        return "de"
+    first, second = text[0].lower(), text[1:2].lower()
+    if first in _ELIDING or (first == "y" and second and second not in _VOWELS):
+        return f"d'{text}"
+    return f"de {text}"

@@ -65,11 +65,13 @@ async def test_contacts_are_validated_and_normalised(commune):
     assert slot_events(events)["citizen_phone"] == "+33612345678"
 
 
-async def test_questions_and_stop_reject_the_form(commune):
+async def test_a_question_interrupts_and_stop_stops_the_form(commune):
     events, _ = await validate("c'est ouvert samedi ?", "citizen_name", intent="ask_opening_hours", procedure="passeport")
-    assert events == []
-    events, _ = await validate("stop", "citizen_name", intent="deny", procedure="passeport")
-    assert events == []
+    assert [e["event"] for e in events] == ["action_execution_rejected"]  # a rule answers, the form resumes
+    events, dispatcher = await validate("stop", "citizen_name", intent="deny", procedure="passeport")
+    assert said(dispatcher) == ["utter_form_stopped"]
+    assert slot_events(events)["procedure"] is None and slot_events(events)["requested_slot"] is None
+    assert events[-1] == {"event": "followup", "name": "action_listen", "timestamp": None}
 
 
 async def test_slot_taken_between_offer_and_confirmation(commune):

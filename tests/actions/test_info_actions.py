@@ -59,7 +59,10 @@ async def test_now_open_and_closed_with_closure_and_alert():
     _, d = await run(info.ActionAnswerOpeningHours(), tracker("médiathèque ouverte ?", "ask_opening_hours", [entity("facility", "mediatheque")]))
     assert said(d) == [
         "La médiathèque est fermée en ce moment. Réouverture aujourd'hui à 14 h.",
-        "À noter : la médiathèque est fermée du lundi 8 juin au mardi 9 juin (fermeture pour l'inventaire annuel).",
+        "Horaires habituels de la médiathèque :\n- mardi, jeudi et vendredi : de 14 h à 18 h 30\n"
+        "- mercredi et samedi : de 10 h à 12 h 30 et de 14 h à 18 h\n- lundi et dimanche : fermée",
+        "Cette semaine, attention :\n- Mardi 9 juin, la médiathèque est fermée : fermeture pour l'inventaire annuel.",
+        "Prochain jour férié : Fête nationale, le mardi 14 juillet ; la médiathèque est fermée ce jour-là.",
         "À noter : Fermeture : Parking de la médiathèque fermé (jusqu'au samedi 13 juin inclus). Le parking est fermé "
         "pour travaux d'éclairage. Stationnement possible place de la Mairie.",
     ]
@@ -78,12 +81,13 @@ async def test_staff_change_takes_effect_immediately(demo):
     with db.unit_of_work(demo) as session:
         hours.add_closure(session, "mairie", NOW.date(), None, "journée de formation du personnel")
     _, d = await run(info.ActionAnswerOpeningHours(), tracker("mairie ouverte ?", "ask_opening_hours", [entity("facility", "mairie")]))
-    assert said(d) == ["La mairie est fermée en ce moment : journée de formation du personnel. Réouverture demain à 9 h."]
+    assert said(d)[0] == "La mairie est fermée en ce moment : journée de formation du personnel. Réouverture demain à 9 h."
+    assert "- Aujourd'hui (vendredi 5 juin), la mairie est fermée : journée de formation du personnel." in said(d)[2]
 
 
 async def test_bad_date_is_explained():
     _, d = await run(info.ActionAnswerOpeningHours(), tracker("piscine 31 février", "ask_opening_hours", [entity("facility", "piscine"), entity("date", "le 31 février")]))
-    assert said(d)[0] == "Cette date n'existe pas dans le calendrier. Voici ce qu'il en est en ce moment."
+    assert said(d)[0] == "Cette date n'existe pas dans le calendrier. Voici les horaires habituels."
 
 
 async def test_address_and_contact():
@@ -120,16 +124,17 @@ async def test_procedure_with_appointment_offers_booking():
 async def test_waste_asks_for_the_street_then_answers():
     events, d = await run(info.ActionAnswerWasteCollection(), tracker("encombrants ?", "ask_waste_collection", [entity("waste_type", "encombrants")]))
     assert said(d) == ["utter_ask_street"]
-    assert events == slots(info_topic="waste_collection", waste_type="encombrants")
+    assert events == slots(info_topic="waste_collection", waste_type="encombrants", waste_street_requested=True)
     t = tracker("rue Pasteur", "inform", [entity("address", "rue Pasteur")], slots={"waste_type": "encombrants", "info_topic": "waste_collection"})
     events, d = await run(info.ActionAnswerWasteCollection(), t)
     assert said(d) == [
-        "Prochaine collecte des encombrants, rue Pasteur (secteur Centre) : le mardi 7 juillet, puis le mardi 4 août.\n"
+        "Rue Pasteur (secteur Centre) : les encombrants sont collectés le mardi 7 juillet, puis le mardi 4 août.\n"
         "Sur inscription au 02 40 12 34 60 au plus tard la veille. 3 objets maximum.",
         "À noter : Coupure d'eau rue Pasteur (le mardi 9 juin de 8 h à 12 h). Remplacement d'une "
         "canalisation. L'eau sera coupée de 8 h à 12 h.",
     ]
-    assert events == slots(info_topic="waste_collection", waste_type="encombrants", street="rue Pasteur")
+    assert events == slots(info_topic="waste_collection", waste_type="encombrants", waste_street_requested=False,
+                           street="rue Pasteur")
 
 
 async def test_waste_all_types_with_a_typo():

@@ -76,6 +76,7 @@ def test_loader_rejects_invalid_hours(demo, tmp_path):
     for name in ("facilities.yml", "procedures.yml", "streets.yml", "waste.yml", "closures.yml", "alerts.yml"):
         (tmp_path / name).write_text((loader.DATA_DIR / name).read_text(encoding="utf-8"), encoding="utf-8")
     text = (tmp_path / "facilities.yml").read_text(encoding="utf-8").replace("Mo-Fr 09:00-12:00; Tu,Th", "Mo-Fr 29:00-12:00; Tu,Th")
+    assert text != (loader.DATA_DIR / "facilities.yml").read_text(encoding="utf-8")
     (tmp_path / "facilities.yml").write_text(text, encoding="utf-8")
     with pytest.raises(hours.InvalidHours):
         loader.load_demo(demo, TODAY, directory=tmp_path)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from pathlib import Path
 
@@ -13,7 +14,9 @@ from rasa.shared.nlu.training_data.loading import load_data
 from rasa.shared.nlu.training_data.message import Message
 
 from nlu_components.canonical import CANONICAL, CanonicalEntityMapper, fold_aligned
-from scripts.evaluate_nlu import evaluate, load_test_set, load_training_nlu, normalise_span
+from scripts.evaluate_nlu import (evaluate, evaluate_emergencies, evaluate_perturbed, load_test_set, load_training_nlu,
+                                  normalise_span)
+from tests.nlu import perturb
 
 ROOT = Path(__file__).resolve().parents[2]
 HELDOUT = ROOT / "tests" / "nlu" / "heldout.yml"
@@ -22,6 +25,23 @@ INTENTS = [i for i in yaml.safe_load((ROOT / "domain" / "nlu.yml").read_text())[
 
 def plain(text: str) -> str:
     return re.sub(r"\s+", " ", text.strip().lower())
+
+
+def folded(text: str) -> str:
+    """Lower case, no accents, punctuation as spaces ("Où est-ce ?" = "ou est ce"); emoji kept."""
+    text = "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
+    text = re.sub(r"[!-/:-@\[-`{-~\u2018-\u201f\u00ab\u00bb\u2026]+", " ", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+# Open slot values of the held-out set: ANTS pre-application numbers (10 letters or digits with
+# at least one digit and one letter) and RDV-/SIG- references, whatever the case and the dash.
+OPEN_VALUE = re.compile(r"(?<![A-Za-z0-9])(?:(?=[A-Za-z]*[0-9])(?=[0-9]*[A-Za-z])[A-Za-z0-9]{10}"
+                        r"|(?:rdv|sig)[\s\-]?[a-z2-9]{6})(?![A-Za-z0-9])", re.IGNORECASE)
+
+
+def open_values(text: str) -> set:
+    return {re.sub(r"[\s\-]", "", v).upper() for v in OPEN_VALUE.findall(text)}
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +68,26 @@ def test_heldout_never_in_training_data(training_data, heldout):
     trained = {plain(m.get("text")) for m in training_data.training_examples}
     leaked = [m.get("text") for m in heldout.intent_examples if plain(m.get("text")) in trained]
     assert leaked == []
+
+
+def test_heldout_never_in_training_data_case_and_accents_folded(training_data, heldout):
+    trained = {folded(m.get("text")) for m in training_data.training_examples}
+    leaked = [m.get("text") for m in heldout.intent_examples if folded(m.get("text")) in trained]
+    assert leaked == []
+    assert folded("Où est la Médiathèque ?") == folded("ou est la mediatheque") != folded("🤔")
+
+
+def test_heldout_has_620_distinct_messages(heldout):
+    texts = [folded(m.get("text")) for m in heldout.intent_examples]
+    assert len(texts) >= 620
+    assert [t for t, k in Counter(texts).items() if k > 1] == []
+
+
+def test_heldout_codes_and_references_never_seen_in_training(training_data, heldout):
+    trained = set().union(*(open_values(m.get("text")) for m in training_data.training_examples))
+    held = set().union(*(open_values(m.get("text")) for m in heldout.intent_examples))
+    assert len(held) >= 30
+    assert held & trained == set()
 
 
 def test_heldout_covers_every_intent_with_ten_messages(heldout):
@@ -215,6 +255,50 @@ def test_evaluation_figures_on_fake_predictions():
 
 def test_span_normalisation():
     assert normalise_span("  Rue  Victor   Hugo ") == "rue victor hugo"
+    assert normalise_span("du 24") == normalise_span("le 24") == "24"
+
+
+def test_in_scope_messages_taken_for_out_of_scope():
+    examples = [{"text": t, "intent": i, "entities": []} for t, i in
+                [("a", "ask_alerts"), ("b", "ask_procedure"), ("c", "inform"), ("d", "greet"), ("e", "out_of_scope")]]
+    predicted = ["out_of_scope", "nlu_fallback", "inform", "greet", "ask_alerts"]
+    report = evaluate(examples, [{"text": e["text"], "intent": {"name": p}, "entities": []}
+                                 for e, p in zip(examples, predicted)])
+    assert report["in_scope_as_oos_rate"] == 0.5  # 2 of the 4 in-scope messages
+    assert report["oos_recall"] == 0.0
+
+
+def test_perturbed_table_on_fake_predictions():
+    # A fake NLU that is right on every perturbed message except the joined requests:
+    # accuracy 1 everywhere, 0 on joined_requests.
+    examples = perturb.load_examples(HELDOUT)
+    by_text = {}
+    for name in perturb.PERTURBATIONS:
+        for copy in perturb.perturbed_set(examples, name):
+            second = copy.text.split(perturb.JOINER, 1)[1] if name == "joined_requests" else None
+            by_text[copy.text] = "wrong" if second else copy.intent
+
+    def fake(texts):
+        assert len(texts) == len(set(texts))  # each distinct text is parsed once
+        return [{"text": t, "intent": {"name": by_text[t]}, "entities": []} for t in texts]
+
+    table = evaluate_perturbed(fake, HELDOUT, clean_accuracy=0.95)
+    assert list(table) == list(perturb.PERTURBATIONS)
+    for name, row in table.items():
+        assert row["n"] == len(perturb.perturbed_set(examples, name)) > 0
+        expected = 0.0 if name == "joined_requests" else 1.0
+        assert row["intent_accuracy"] == expected
+        assert row["gap_points"] == round(100 * (0.95 - expected), 1)
+
+
+def test_emergency_figures(tmp_path):
+    assert evaluate_emergencies(tmp_path / "absent.yml") is None
+    path = tmp_path / "emergencies.yml"
+    path.write_text("emergencies:\n  - il y a le feu dans mon immeuble\n  - ça sent très fort le gaz dans la cage d'escalier\n"
+                    "ordinary:\n  - un lampadaire est en panne rue Pasteur\n  - le feu rouge est en panne\n", encoding="utf-8")
+    result = evaluate_emergencies(path)
+    assert result["emergency_recall"] == 1.0 and result["n_emergencies"] == 2
+    assert result["emergency_false_alarms"] == 0.0 and result["n_ordinary"] == 2
 
 
 @pytest.mark.parametrize("text,start,end,entity", [

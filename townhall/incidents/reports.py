@@ -146,6 +146,31 @@ def _coordinate(value, low: float, high: float) -> float:
     return number
 
 
+_TYPED_POSITION = re.compile(
+    r"(?<![\d.])([-+]?\d{1,2}[.,]\d{2,8})\s*°?\s*([NS])?\s*[,;/ ]\s*([-+]?\d{1,3}[.,]\d{2,8})\s*°?\s*([EOW])?(?![\d.])",
+    re.IGNORECASE,
+)
+
+
+def typed_position(text: str | None) -> tuple[float, float] | None:
+    """A GPS position typed as text: "48.8566, 2.3522", "47,2184 ; -1,5536", "47.22 N 1.55 O".
+
+    Decimal degrees only, latitude first (the order phones copy them in); None when absent.
+    """
+    match = _TYPED_POSITION.search(clean(text, limit=200))
+    if not match:
+        return None
+    lat = float(match.group(1).replace(",", "."))
+    lon = float(match.group(3).replace(",", "."))
+    if (match.group(2) or "").upper() == "S":
+        lat = -abs(lat)
+    if (match.group(4) or "").upper() in ("O", "W"):
+        lon = -abs(lon)
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return None
+    return lat, lon
+
+
 def resolve_location(
     session: Session, address: str | None = None, latitude=None, longitude=None
 ) -> Location:

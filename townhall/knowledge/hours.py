@@ -250,3 +250,143 @@ def remove_closure(session: Session, closure_id: int) -> bool:
     session.delete(closure)
     session.flush()
     return True
+
+
+# --- reading a rule as the library does (staff page, weekly answers, data checks) -----------
+
+Intervals = tuple[tuple[time, time], ...]
+WEEKDAYS = range(7)  # Monday = 0
+
+
+def rule_parts(rule: str) -> list[str]:
+    """The ``;``-separated rules of an expression (outside quoted comments), in order."""
+    parts, current, quoted = [], [], False
+    for char in rule or "":
+        if char == '"':
+            quoted = not quoted
+        if char == ";" and not quoted:
+            parts.append("".join(current).strip())
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current).strip())
+    return [p for p in parts if p]
+
+
+def rule_intervals(rule: str, day: date) -> Intervals:
+    """What the library reads for ``day`` from the weekly rule alone (no public holidays, no closures)."""
+    oh = _compiled(rule, with_holidays=False)
+    return tuple((begin.time(), finish.time()) for begin, finish in _open_intervals(oh, day))
+
+
+def _most_common(readings: list[Intervals]) -> Intervals:
+    counts: dict[Intervals, int] = {}
+    for reading in readings:
+        counts[reading] = counts.get(reading, 0) + 1
+    return max(counts, key=lambda r: (counts[r], -readings.index(r))) if counts else ()
+
+
+def usual_week(rule: str, around: date, weeks: int = 4) -> dict[int, Intervals]:
+    """Weekday (0 = Monday) -> usual intervals over the ``weeks`` weeks from ``around``.
+
+    The most frequent reading of each weekday: a one-off day (24 December) does not change it.
+    """
+    by_weekday: dict[int, list[Intervals]] = {d: [] for d in WEEKDAYS}
+    for i in range(7 * weeks):
+        day = around + timedelta(days=i)
+        by_weekday[day.weekday()].append(rule_intervals(rule, day))
+    return {d: _most_common(readings) for d, readings in by_weekday.items()}
+
+
+@dataclass(frozen=True)
+class Season:
+    """Months (1-12, consecutive) sharing the same usual week."""
+
+    months: tuple[int, ...]
+    week: dict
+
+
+@dataclass(frozen=True)
+class RuleReading:
+    seasons: list[Season]
+    special_days: list[tuple[date, Intervals]]  # days that differ from their season's usual week
+
+
+def read_rule(rule: str, year: int, max_special_days: int = 12) -> RuleReading:
+    """The rule's year as the library reads it: usual weeks by season, and the days apart."""
+    month_weeks: list[dict[int, Intervals]] = []
+    readings: dict[date, Intervals] = {}
+    for month in range(1, 13):
+        first = date(year, month, 1)
+        last = (date(year + (month == 12), month % 12 + 1, 1)) - timedelta(days=1)
+        by_weekday: dict[int, list[Intervals]] = {d: [] for d in WEEKDAYS}
+        for i in range((last - first).days + 1):
+            day = first + timedelta(days=i)
+            readings[day] = rule_intervals(rule, day)
+            by_weekday[day.weekday()].append(readings[day])
+        month_weeks.append({d: _most_common(r) for d, r in by_weekday.items()})
+    seasons: list[Season] = []
+    for month, week_ in enumerate(month_weeks, start=1):
+        if seasons and seasons[-1].week == week_:
+            seasons[-1] = Season(months=seasons[-1].months + (month,), week=week_)
+        else:
+            seasons.append(Season(months=(month,), week=week_))
+    special = [(day, found) for day, found in sorted(readings.items())
+               if found != month_weeks[day.month - 1][day.weekday()]]
+    return RuleReading(seasons=seasons, special_days=special[:max_special_days])
+
+
+@dataclass(frozen=True)
+class LostHours:
+    """A later rule replaces an earlier one on some days and keeps none of its hours there."""
+
+    earlier: str
+    later: str
+    weekdays: tuple[int, ...]
+    lost: Intervals
+
+
+def _overlap(a: Intervals, b: Intervals) -> bool:
+    return any(s1 < e2 and s2 < e1 for s1, e1 in a for s2, e2 in b)
+
+
+def lost_hours(rule: str, year: int) -> list[LostHours]:
+    """Hours written in a rule that a later rule silently drops (OSM: a later rule for a day
+    replaces the earlier ones unless they are joined with "," ). A day the later rule closes
+    on purpose ("off") is not reported."""
+    parts = rule_parts(rule)
+    if len(parts) < 2:
+        return []
+    compiled_parts = []
+    for part in parts:
+        try:
+            _compiled(part, with_holidays=False)
+            compiled_parts.append(part)
+        except Exception:  # a part that only makes sense with its neighbours (additive): skip it
+            compiled_parts.append(None)
+    found: dict[tuple[str, str, Intervals], set[int]] = {}
+    day = date(year, 1, 1)
+    while day.year == year:
+        final = rule_intervals(rule, day)
+        if final:
+            alone = [rule_intervals(p, day) if p else () for p in compiled_parts]
+            for i, earlier in enumerate(alone):
+                if not earlier or _overlap(earlier, final):
+                    continue
+                later = next((compiled_parts[j] for j in range(len(parts) - 1, i, -1) if alone[j] == final), None)
+                if later is not None:
+                    found.setdefault((parts[i], later, earlier), set()).add(day.weekday())
+        day += timedelta(days=1)
+    return [LostHours(earlier=e, later=l, weekdays=tuple(sorted(w)), lost=lost) for (e, l, lost), w in found.items()]
+
+
+def next_holiday(today: date, days: int = 366) -> tuple[date, str] | None:
+    """The next French public holiday from ``today`` (included), with its French name."""
+    calendar = holidays.France(years=[today.year, today.year + 1], language="fr")
+    upcoming = sorted(d for d in calendar if today <= d <= today + timedelta(days=days))
+    return (upcoming[0], calendar[upcoming[0]]) if upcoming else None
+
+
+def holidays_between(first: date, last: date) -> list[tuple[date, str]]:
+    calendar = holidays.France(years=list(range(first.year, last.year + 1)), language="fr")
+    return sorted((d, n) for d, n in calendar.items() if first <= d <= last)

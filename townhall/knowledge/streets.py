@@ -33,6 +33,7 @@ STREET_TYPES = {
 _WORDS = {"st": "saint", "ste": "sainte", "gal": "general", "mal": "marechal", "pdt": "president"}
 _LEADING = re.compile(r"^(?:(?:au|a|aux|en|sur|dans|devant|vers|pres|du|de|la|le|les|l|d)\s+)+")
 _NUMBER = re.compile(r"^\d+\s*(?:bis|ter|quater|[a-d])?\b\s*,?\s*")
+_SAYING = re.compile(r"^(?:j habite|je suis|je vis|je reside|moi c est|ma rue c est|c est|chez moi)\s+(?:(?:au|a|dans la|dans l|en|sur)\s+)?(?:\d+\s*(?:bis|ter)?\s+)?")
 _SECTOR_WORDS = re.compile(r"^(?:le\s+|la\s+)?(?:secteur|quartier|zone)\s+")
 
 
@@ -119,4 +120,17 @@ def match_sector(session: Session, text: str | None) -> str | None:
     for sector in sectors(session):
         if fold(sector) == query or fuzz.ratio(fold(sector), query) >= 85:
             return sector
+    return None
+
+
+def alone(session: Session, text: str | None) -> Street | None:
+    """The street when ``text`` is nothing but a street of the commune ("rue Pasteur", "au 4 av
+    jean jaures"), None when it says more ("un trou rue Pasteur")."""
+    query = _SAYING.sub("", normalise(text))
+    street = match(session, text)
+    if street is None:
+        return None
+    target = normalise(street.name)
+    if fuzz.ratio(query, target) >= MIN_SCORE or fuzz.ratio(_split(query)[1], _split(target)[1]) >= MIN_SCORE:
+        return street
     return None
