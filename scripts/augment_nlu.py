@@ -78,8 +78,9 @@ def render() -> str:
         "# Requests wrapped in greetings and politeness, so that \"Bonjour, <question>\" answers the question.",
         "nlu:",
     ]
-    existing = {example for examples in collect().values() for example in examples}
-    for intent, examples in sorted(collect().items()):
+    by_intent = collect()
+    existing = {example for examples in by_intent.values() for example in examples}
+    for intent, examples in sorted(by_intent.items()):
         chosen = sorted(set(examples), key=lambda example: (_crc(intent + example), example))[:PER_INTENT]
         wrapped = sorted({wrap(example) for example in chosen} - existing)
         if not wrapped:

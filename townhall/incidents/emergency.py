@@ -378,11 +378,12 @@ def explain(text: str | None) -> tuple[str, str] | None:
     for raw in _CLAUSES.split(text[:4000]):
         if not raw or not raw.strip():
             continue
-        if _NOT_NOW.search(normalise(raw, repair=False)):
+        plain = normalise(raw, repair=False)
+        if _NOT_NOW.search(plain):
             continue
         if _BURNING.search(raw.lower()):
             return FIRE, _BURNING.pattern
-        for clause in dict.fromkeys((normalise(raw, repair=False), normalise(raw))):
+        for clause in dict.fromkeys((plain, normalise(raw))):
             found = _match(clause)
             if found:
                 return found
