@@ -194,7 +194,8 @@ def _say_offer(dispatcher: CollectingDispatcher, offer: availability.Offer) -> N
         "too_soon": f"Il est trop tard pour réserver le {day_text}.",
         "too_far": f"Le {day_text} est trop loin : les rendez-vous s'ouvrent environ trois mois à l'avance.",
         "holiday": f"Le {day_text} est un jour férié : la mairie est fermée.",
-        "closed": f"La mairie ne reçoit pas sur rendez-vous le {day_text}.",
+        "closed": (f"La mairie est fermée le {day_text} ({offer.closure})." if getattr(offer, "closure", None)
+                   else f"La mairie ne reçoit pas sur rendez-vous le {day_text}."),
         "full": f"Il n'y a plus de créneau libre le {day_text}.",
     }
     dispatcher.utter_message(text=reasons.get(offer.reason or "full", reasons["full"]))

@@ -15,7 +15,10 @@ It extends Rasa's own Facebook channel where Messenger needs more than it does:
   and an image attachment ``/inform{"incident_photo": "<url>"}``;
 - buttons become quick replies (Messenger shows at most 13; more choices are paged with an
   "Autres choix" quick reply, titles longer than 20 characters are numbered and written in
-  full in the message), link buttons become button templates of at most 3 buttons;
+  full in the message), link buttons become button templates of at most 3 buttons; the choices
+  left are kept in the application database (``townhall.channel_pages``, 24 h), so that the
+  Rasa process that gets the "Autres choix" webhook may be another one than the one that sent
+  the first page (nginx spreads webhooks over several);
 - messages are sent asynchronously (httpx) to the Graph API at ``FACEBOOK_GRAPH_URL``, so tests
   point it at a local fake that records what the bot sends; the page access token goes in an
   ``Authorization: Bearer`` header, never in the URL (httpx logs URLs at INFO).
@@ -46,7 +49,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels import limits
-from townhall import channel_dedup
+from townhall import channel_dedup, channel_pages
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +63,7 @@ MAX_TEMPLATE_TEXT = 640
 MORE_CHOICES_TITLE = "Autres choix"
 MORE_CHOICES_PREFIX = "__autres_choix__:"
 MORE_LINKS_TEXT = "Autres liens :"
-PAGES_KEPT = 1000
+PAGES_KEPT_IN_MEMORY = 1000
 SHARE_LOCATION = "/share_location"
 
 
@@ -95,28 +98,48 @@ def _is_link(button: Dict[str, Any]) -> bool:
 
 
 class QuickReplyPages:
-    """Choices left to show after an "Autres choix" quick reply, kept in memory (bounded).
+    """Choices left to show after an "Autres choix" quick reply, for one channel.
 
     Messenger shows at most 13 quick replies, so a longer list is cut into pages; the last
-    quick reply of a page asks for the next one, which the channel sends itself.
+    quick reply of a page asks for the next one, which the channel sends itself. The pages are
+    kept in the application database (``townhall.channel_pages``: sender id hashed, titles and
+    payloads only), which every Rasa process behind the load balancer reads; the database is
+    called in a worker thread, never in the event loop. When it cannot be reached, a page is
+    kept in this process's memory (bounded), as a last resort.
     """
 
-    def __init__(self, capacity: int = PAGES_KEPT) -> None:
+    def __init__(self, database_url: Optional[str] = None, channel: str = "facebook",
+                 capacity: int = PAGES_KEPT_IN_MEMORY) -> None:
+        self.database_url = database_url  # None: DATABASE_URL, read at each call
+        self.channel = channel
         self.capacity = capacity
-        self._pages: "OrderedDict[str, List[Dict[str, Any]]]" = OrderedDict()
+        self._fallback: "OrderedDict[tuple, List[Dict[str, Any]]]" = OrderedDict()
 
-    def keep(self, choices: List[Dict[str, Any]]) -> str:
-        token = uuid.uuid4().hex[:12]
-        self._pages[token] = choices
-        while len(self._pages) > self.capacity:
-            self._pages.popitem(last=False)
+    async def keep(self, recipient_id: str, choices: List[Dict[str, Any]]) -> str:
+        try:
+            return await asyncio.to_thread(
+                channel_pages.keep_page, self.channel, recipient_id, choices, self.database_url
+            )
+        except Exception as exc:  # the class only: SQLAlchemy's messages quote the parameters
+            logger.warning("Choice pages unavailable in the database (%s): page kept in this process.",
+                           type(exc).__name__)
+        token = "m" + uuid.uuid4().hex[:15]
+        self._fallback[(recipient_id, token)] = choices
+        while len(self._fallback) > self.capacity:
+            self._fallback.popitem(last=False)
         return token
 
-    def take(self, token: str) -> Optional[List[Dict[str, Any]]]:
-        return self._pages.pop(token, None)
-
-
-PAGES = QuickReplyPages()
+    async def take(self, recipient_id: str, token: str) -> Optional[List[Dict[str, Any]]]:
+        kept = self._fallback.pop((recipient_id, token), None)
+        if kept is not None:
+            return kept
+        try:
+            return await asyncio.to_thread(
+                channel_pages.take_page, self.channel, recipient_id, token, self.database_url
+            )
+        except Exception as exc:
+            logger.warning("Choice pages unavailable in the database (%s).", type(exc).__name__)
+            return None
 
 
 class GraphClient:
@@ -162,10 +185,10 @@ class FacebookOutput(MessengerBot):
     def name(cls) -> Text:
         return "facebook"
 
-    def __init__(self, client: GraphClient, pages: QuickReplyPages = PAGES) -> None:
+    def __init__(self, client: GraphClient, pages: Optional[QuickReplyPages] = None) -> None:
         OutputChannel.__init__(self)
         self.client = client
-        self.pages = pages
+        self.pages = pages if pages is not None else QuickReplyPages()
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         for part in (text or "").strip().split("\n\n"):
@@ -273,7 +296,7 @@ class FacebookOutput(MessengerBot):
                 }
             )
         if rest:
-            token = self.pages.keep(rest)
+            token = await self.pages.keep(recipient_id, rest)
             quick_replies.append(
                 {
                     "content_type": "text",
@@ -287,7 +310,7 @@ class FacebookOutput(MessengerBot):
 
     async def send_more_choices(self, recipient_id: str, token: str) -> bool:
         """Sends the next page of choices; False when they are no longer known."""
-        rest = self.pages.take(token)
+        rest = await self.pages.take(recipient_id, token)
         if rest is None:
             return False
         await self._send_choice_page(recipient_id, "", rest, first=False)
@@ -349,16 +372,19 @@ class FacebookChannel(FacebookInput):
         self.max_body_bytes = limits.max_webhook_body_bytes()
         # (channel, message id) -> True the first time; replaced in tests.
         self.remember: Callable[[str, str], bool] = channel_dedup.remember
+        # The "Autres choix" pages, in DATABASE_URL; replaced in tests.
+        self.pages = QuickReplyPages(channel=self.name())
 
     @property
     def enabled(self) -> bool:
         return bool(self.fb_verify and self.fb_secret and self.fb_access_token)
 
     def get_output_channel(self) -> OutputChannel:
-        return FacebookOutput(GraphClient(self.fb_access_token, self.graph_url))
+        return FacebookOutput(GraphClient(self.fb_access_token, self.graph_url), self.pages)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         fb_webhook = Blueprint("townhall_facebook_webhook", __name__)
+        on_new_message = limits.one_request_at_a_time(on_new_message)
         not_configured = "Messenger n'est pas configuré sur ce serveur."
 
         @fb_webhook.route("/", methods=["GET"])

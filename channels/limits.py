@@ -3,6 +3,8 @@
 - A message longer than ``MAX_MESSAGE_CHARS`` characters (``TOWNHALL_MAX_MESSAGE_CHARS``,
   default 2000) is not passed to Rasa: nothing of it is parsed or stored, and the citizen is
   asked to sum it up (``too_long_answer``).
+- A message holding several requests (« ... et aussi ... ») reaches Rasa as consecutive
+  messages, one per request (``one_request_at_a_time``, ``townhall.splitting``).
 - A request body larger than ``TOWNHALL_MAX_BODY_BYTES`` (default 64 KB; Messenger's batched
   webhooks ``TOWNHALL_MAX_WEBHOOK_BODY_BYTES``, default 1 MB) is refused with 413 before any
   JSON parsing (``read_body``).
@@ -14,12 +16,16 @@ from __future__ import annotations
 import logging
 import os
 import re
-from typing import Optional, Tuple
+from typing import Any, Awaitable, Callable, Optional, Tuple
+
+from rasa.core.channels.channel import UserMessage
 
 from sanic import response
 from sanic.exceptions import PayloadTooLarge
 from sanic.request import Request
 from sanic.response import HTTPResponse
+
+from townhall import splitting
 
 logger = logging.getLogger(__name__)
 
@@ -121,3 +127,24 @@ async def read_body(request: Request, limit: int) -> Tuple[Optional[bytes], Opti
     except PayloadTooLarge:
         return None, body_too_large(limit)
     return b"".join(chunks), None
+
+
+def one_request_at_a_time(
+    on_new_message: Callable[[UserMessage], Awaitable[Any]],
+) -> Callable[[UserMessage], Awaitable[None]]:
+    """``on_new_message`` that hands each request of a message to Rasa in turn, with the same
+    sender, output channel and metadata: the citizen gets the answers in order."""
+
+    async def handle(message: UserMessage) -> None:
+        parts = splitting.requests_in(message.text or "")
+        if len(parts) > 1:
+            logger.info("Message of %d characters taken as %d requests.", len(message.text), len(parts))
+        for part in parts:
+            await on_new_message(
+                UserMessage(
+                    part, message.output_channel, message.sender_id,
+                    input_channel=message.input_channel, metadata=message.metadata,
+                )
+            )
+
+    return handle

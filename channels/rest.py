@@ -8,6 +8,8 @@ Same routes, same answers and same ``input_channel`` ("rest") as Rasa's ``RestIn
   string ``message`` gets a clear 400 with a French JSON error, never a 500;
 - a message longer than ``TOWNHALL_MAX_MESSAGE_CHARS`` (2000) characters is not passed to
   Rasa (nothing parsed, nothing stored): the citizen is asked to sum it up;
+- a message holding several requests is handed to Rasa one request at a time
+  (``limits.one_request_at_a_time``);
 - a failure inside Rasa is logged without the citizen's text (it may hold an e-mail address).
 """
 from __future__ import annotations
@@ -120,6 +122,7 @@ class RestChannel(RestInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
         webhook = Blueprint("townhall_rest_webhook", __name__)
+        on_new_message = limits.one_request_at_a_time(on_new_message)
 
         @webhook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:

@@ -7,7 +7,9 @@ Same events, rooms and ``input_channel`` ("socketio") as Rasa's ``SocketIOInput`
 - a ``user_uttered`` event that is not an object, or whose ``message`` is not a string, is
   ignored (logged without its content), never an error inside Rasa;
 - a message longer than ``TOWNHALL_MAX_MESSAGE_CHARS`` (2000) characters is not passed to
-  Rasa (nothing parsed, nothing stored): the citizen is asked to sum it up.
+  Rasa (nothing parsed, nothing stored): the citizen is asked to sum it up;
+- a message holding several requests is handed to Rasa one request at a time
+  (``limits.one_request_at_a_time``).
 """
 from __future__ import annotations
 
@@ -60,8 +62,10 @@ class SocketIOChannel(SocketIOInput):
         # Engine.IO refuses larger packets (HTTP long-polling: 413; websocket: closed).
         sio.eio.max_http_buffer_size = self.max_body_bytes
 
+        each_request = limits.one_request_at_a_time(on_new_message)
+
         async def handle_message(sid: Text, data: Any = None) -> None:
-            await self.handle_user_message(sid, data, on_new_message)
+            await self.handle_user_message(sid, data, each_request)
 
         # Replaces the handler Rasa registered for the same event and namespace.
         sio.on(self.user_message_evt, handler=handle_message, namespace=self.namespace)

@@ -17,7 +17,9 @@ capitals, greeting before, politeness after, two requests joined) beside the cle
 and the gap in points. Then, when tests/nlu/emergencies.yml exists (keys `emergencies:` and
 `ordinary:`, lists of messages), the recall of townhall.incidents.emergency.detect on the
 emergencies and its false-alarm rate on the ordinary messages. Messages are parsed in batches
-through the model's graph; the elapsed time is printed at the end.
+through the model's graph, as the channels hand them over: a message holding several requests
+(townhall/splitting.py) one request at a time, scored on its first request's intent and on the
+entities of all of them. The elapsed time is printed at the end.
 
 --json prints one JSON object instead (keys: intent_accuracy, macro_f1, oos_recall,
 in_scope_as_oos_rate, entity_f1, canonical_entity_f1, confusions, ..., perturbed:
@@ -167,6 +169,35 @@ def parse_all(agent, texts: List[str], batch_size: int = BATCH_SIZE) -> List[Dic
             parse = {"text": "", "intent": {"name": None, "confidence": 0.0}, "entities": []}
             parse.update(message.as_dict(only_output_properties=True))
             results.append(parse)
+    return results
+
+
+def parse_as_channels(parse: Callable[[List[str]], List[Dict[str, Any]]], texts: List[str]) -> List[Dict[str, Any]]:
+    """Parse results of ``texts`` as the channels hand them to the NLU: a message holding several
+    requests is parsed one request at a time (``townhall.splitting``). The result of such a
+    message is its first request's intent with the entities of every request, their offsets
+    in the whole message."""
+    from townhall import splitting
+
+    split = [splitting.requests_in(text) for text in texts]
+    parts = [part for parts in split for part in parts]
+    parsed = iter(parse(parts))
+    results: List[Dict[str, Any]] = []
+    for text, parts in zip(texts, split):
+        first: Dict[str, Any] = {}
+        entities: List[Dict[str, Any]] = []
+        cursor = 0
+        for part in parts:
+            result = next(parsed)
+            first = first or result
+            offset = max(text.find(part, cursor), 0)
+            cursor = offset + len(part)
+            for ent in result.get("entities") or []:
+                ent = dict(ent)
+                if "start" in ent and "end" in ent:
+                    ent["start"], ent["end"] = ent["start"] + offset, ent["end"] + offset
+                entities.append(ent)
+        results.append({**first, "text": text, "entities": entities})
     return results
 
 
@@ -360,9 +391,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     test = Path(args.test)
     examples = load_test_set(test)
     agent = load_agent(model)
-    report = evaluate(examples, parse_all(agent, [e["text"] for e in examples]))
-    perturbed = None if args.no_perturbed else evaluate_perturbed(lambda texts: parse_all(agent, texts), test,
-                                                                report["intent_accuracy"])
+    def parse(texts: List[str]) -> List[Dict[str, Any]]:
+        return parse_as_channels(lambda parts: parse_all(agent, parts), texts)
+
+    report = evaluate(examples, parse([e["text"] for e in examples]))
+    perturbed = None if args.no_perturbed else evaluate_perturbed(parse, test, report["intent_accuracy"])
     emergencies = evaluate_emergencies()
     elapsed = time.perf_counter() - started
     if args.json:

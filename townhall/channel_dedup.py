@@ -9,7 +9,6 @@ ones. Only the channel's message id is stored, never a sender or a text.
 from __future__ import annotations
 
 import hashlib
-import threading
 from datetime import datetime, timedelta
 
 from sqlalchemy import Column, String, delete
@@ -69,8 +68,6 @@ def purge(session: Session, now: datetime | None = None, hours: int = KEEP_HOURS
     return session.execute(delete(SeenMessage).where(SeenMessage.seen_at < cutoff)).rowcount or 0
 
 
-_schema_lock = threading.Lock()
-_schema_ready: set[str] = set()
 
 
 def remember(channel: str, message_id: str, url: str | None = None) -> bool:
@@ -79,13 +76,8 @@ def remember(channel: str, message_id: str, url: str | None = None) -> bool:
     Called from the Rasa server, which runs no migration itself: the schema is brought up to
     date once per process and database, as the action server does.
     """
-    from townhall import config, schema
+    from townhall import schema
 
-    url = url or config.database_url()
-    if url not in _schema_ready:
-        with _schema_lock:
-            if url not in _schema_ready:
-                schema.upgrade(url)
-                _schema_ready.add(url)
+    url = schema.upgraded(url)
     with unit_of_work(url) as session:
         return first_sighting(session, channel, message_id)

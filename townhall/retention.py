@@ -22,7 +22,8 @@ It also deletes the records kept for a limited time (environment variable, defau
 - erasure records, three years after the erasure (``RETENTION_ERASURE_DAYS``, 1095);
 - e-mails of the local outbox, 30 days after they were written (``RETENTION_OUTBOX_DAYS``);
 
-and the expired staff sessions and the Messenger message ids already seen.
+and the expired staff sessions, the Messenger message ids already seen and the Messenger
+"Autres choix" pages older than 24 hours.
 """
 from __future__ import annotations
 
@@ -83,6 +84,7 @@ class PurgedRecords:
     outbox_files: int = 0
     staff_sessions: int = 0
     channel_ids: int = 0
+    channel_pages: int = 0
 
 
 def _delete_photo(photo: str | None) -> bool:
@@ -157,6 +159,9 @@ def purge_records(session, now: datetime | None = None) -> PurgedRecords:
         channel_dedup = None
     if channel_dedup is not None and hasattr(channel_dedup, "purge"):
         result.channel_ids = channel_dedup.purge(session, now=now) or 0
+    from townhall import channel_pages
+
+    result.channel_pages = channel_pages.purge(session, now=now) or 0
     return result
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib
+import threading
 
 from townhall import config
 from townhall.db import Base, get_engine
@@ -17,6 +18,7 @@ MODEL_MODULES = (
     "townhall.accounts",
     "townhall.review.models",
     "townhall.channel_dedup",
+    "townhall.channel_pages",
 )
 MIGRATIONS_DIR = config.PROJECT_ROOT / "migrations"
 
@@ -44,3 +46,19 @@ def upgrade(url: str | None = None) -> None:
     load_models()
     get_engine(url)  # creates the SQLite file's folder
     command.upgrade(alembic_config(url), "head")
+
+
+_upgraded: set[str] = set()
+_upgrade_lock = threading.Lock()
+
+
+def upgraded(url: str | None = None) -> str:
+    """``url`` (default DATABASE_URL), its schema brought up to date once per process: for
+    processes that run no migration step of their own (the Rasa server's channels)."""
+    url = url or config.database_url()
+    if url not in _upgraded:
+        with _upgrade_lock:
+            if url not in _upgraded:
+                upgrade(url)
+                _upgraded.add(url)
+    return url

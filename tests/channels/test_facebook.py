@@ -20,7 +20,6 @@ from channels.facebook import (
     FacebookChannel,
     FacebookOutput,
     GraphClient,
-    QuickReplyPages,
     signature_is_valid,
 )
 from tests.channels.fake_graph import FakeGraph
@@ -107,8 +106,8 @@ def choices(count: int, title: str = "Choix {}"):
     return [{"title": title.format(n), "payload": f'/inform{{"n": {n}}}'} for n in range(1, count + 1)]
 
 
-async def test_quick_replies_are_paged_and_no_choice_is_dropped(graph):
-    output = FacebookOutput(GraphClient(PAGE_TOKEN, graph.url), QuickReplyPages())
+async def test_quick_replies_are_paged_and_no_choice_is_dropped(graph, pages):
+    output = FacebookOutput(GraphClient(PAGE_TOKEN, graph.url), pages)
     await output.send_text_with_buttons("u1", "Choisissez un créneau.", choices(30))
 
     seen = []
@@ -133,15 +132,15 @@ async def test_quick_replies_are_paged_and_no_choice_is_dropped(graph):
     assert graph.requests[0]["path"] == "/v19.0/me/messages"
 
 
-async def test_thirteen_choices_fit_in_one_message(graph):
-    output = FacebookOutput(GraphClient(PAGE_TOKEN, graph.url), QuickReplyPages())
+async def test_thirteen_choices_fit_in_one_message(graph, pages):
+    output = FacebookOutput(GraphClient(PAGE_TOKEN, graph.url), pages)
     await output.send_quick_replies("u2", "Lequel ?", choices(13))
     (message,) = graph.messages("u2")
     assert [r["payload"] for r in message["quick_replies"]] == [c["payload"] for c in choices(13)]
 
 
-async def test_long_titles_are_numbered_and_written_in_full(graph):
-    output = FacebookOutput(GraphClient(PAGE_TOKEN, graph.url), QuickReplyPages())
+async def test_long_titles_are_numbered_and_written_in_full(graph, pages):
+    output = FacebookOutput(GraphClient(PAGE_TOKEN, graph.url), pages)
     long = [{"title": "Mardi 3 décembre à 14 h 30", "payload": "/a"}, {"title": "Mercredi 4 décembre à 9 h", "payload": "/b"}]
     await output.send_text_with_buttons("u3", "Quel créneau ?", long)
     (message,) = graph.messages("u3")
@@ -151,8 +150,8 @@ async def test_long_titles_are_numbered_and_written_in_full(graph):
     assert [r["title"][:2] for r in message["quick_replies"]] == ["1.", "2."]
 
 
-async def test_link_buttons_go_in_templates_of_three(graph):
-    output = FacebookOutput(GraphClient(PAGE_TOKEN, graph.url), QuickReplyPages())
+async def test_link_buttons_go_in_templates_of_three(graph, pages):
+    output = FacebookOutput(GraphClient(PAGE_TOKEN, graph.url), pages)
     links = [{"title": f"Lien {n}", "url": f"https://example.org/{n}", "type": "web_url"} for n in range(1, 6)]
     await output.send_text_with_buttons("u4", "Liens utiles.", links)
     templates = [m["attachment"]["payload"] for m in graph.messages("u4")]
@@ -161,16 +160,16 @@ async def test_link_buttons_go_in_templates_of_three(graph):
     assert [b["url"] for t in templates for b in t["buttons"]] == [l["url"] for l in links]
 
 
-async def test_share_location_buttons_are_left_to_the_web_widget(graph):
-    output = FacebookOutput(GraphClient(PAGE_TOKEN, graph.url), QuickReplyPages())
+async def test_share_location_buttons_are_left_to_the_web_widget(graph, pages):
+    output = FacebookOutput(GraphClient(PAGE_TOKEN, graph.url), pages)
     await output.send_text_with_buttons("u6", "Où est-ce ?", [{"title": "Partager ma position", "payload": "/share_location"}])
     assert graph.messages("u6") == [{"text": "Où est-ce ?"}]
     await output.send_custom_json("u6", {"data": {"ask_location": True}})
     assert graph.messages("u6") == [{"text": "Où est-ce ?"}]
 
 
-async def test_unknown_more_choices_token_is_refused(graph):
-    output = FacebookOutput(GraphClient(PAGE_TOKEN, graph.url), QuickReplyPages())
+async def test_unknown_more_choices_token_is_refused(graph, pages):
+    output = FacebookOutput(GraphClient(PAGE_TOKEN, graph.url), pages)
     assert not await output.send_more_choices("u5", "inconnu")
     assert graph.messages("u5") == []
 
@@ -187,9 +186,25 @@ class MemoryDedup:
         return first
 
 
+class MemoryPages:
+    """Stands for the database-backed QuickReplyPages (tested in test_channel_pages.py)."""
+
+    def __init__(self) -> None:
+        self.kept = {}
+
+    async def keep(self, recipient_id: str, choices: list) -> str:
+        token = uuid.uuid4().hex[:16]
+        self.kept[(recipient_id, token)] = choices
+        return token
+
+    async def take(self, recipient_id: str, token: str):
+        return self.kept.pop((recipient_id, token), None)
+
+
 def offline_channel(graph) -> FacebookChannel:
     channel = FacebookChannel(VERIFY, SECRET, PAGE_TOKEN, graph.url)
     channel.remember = MemoryDedup()
+    channel.pages = MemoryPages()
     return channel
 
 

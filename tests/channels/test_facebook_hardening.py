@@ -13,7 +13,7 @@ import uuid
 import httpx
 import pytest
 
-from channels.facebook import FacebookChannel, FacebookOutput, GraphClient, QuickReplyPages, signature_is_valid
+from channels.facebook import FacebookChannel, FacebookOutput, GraphClient, signature_is_valid
 from tests.channels.fake_graph import FakeGraph
 from tests.channels.sanic_server import serve
 from tests.channels.test_facebook import PAGE_TOKEN, SECRET, VERIFY, MemoryDedup, offline_channel, sign
@@ -124,9 +124,9 @@ async def test_a_too_long_message_is_not_passed_to_rasa(graph, caplog):
 # --------------------------------------------------------------------------- Graph token
 
 
-async def test_page_token_goes_in_a_header_and_in_no_log_line(graph, caplog):
+async def test_page_token_goes_in_a_header_and_in_no_log_line(graph, caplog, pages):
     caplog.set_level(logging.DEBUG)
-    output = FacebookOutput(GraphClient(PAGE_TOKEN, graph.url), QuickReplyPages())
+    output = FacebookOutput(GraphClient(PAGE_TOKEN, graph.url), pages)
     await output.send_text_message("u1", "Bonjour")
     await output.send_quick_replies("u1", "Oui ?", [{"title": "Oui", "payload": "/affirm"}])
     await output.send_action("u1", "typing_on")

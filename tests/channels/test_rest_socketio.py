@@ -222,3 +222,24 @@ async def test_socketio_message_without_session_is_ignored(widget):
     await client.emit("user_uttered", {"message": "bonjour", "session_id": ["x"]})
     await asyncio.sleep(0.5)
     assert rasa.messages == [] and received == []
+
+
+# --------------------------------------------------------------------------- several requests
+
+TWO_REQUESTS = "Quels sont les horaires de la piscine et aussi où se trouve la médiathèque ?"
+
+
+async def test_rest_two_requests_reach_rasa_one_at_a_time(rest):
+    client, rasa = rest
+    answer = await client.post("/webhook", json={"sender": "citoyen-2", "message": TWO_REQUESTS})
+    assert [m.text for m in rasa.messages] == ["Quels sont les horaires de la piscine", "où se trouve la médiathèque ?"]
+    assert {(m.sender_id, m.input_channel) for m in rasa.messages} == {("citoyen-2", "rest")}
+    assert [r["text"] for r in answer.json()] == ["Reçu : Quels sont les horai", "Reçu : où se trouve la médi"]
+
+
+async def test_socketio_two_requests_reach_rasa_one_at_a_time(widget):
+    client, received, rasa = widget
+    await client.emit("user_uttered", {"message": TWO_REQUESTS, "session_id": "session-widget-1"})
+    assert await wait_until(lambda: len(received) == 2)
+    assert [m.text for m in rasa.messages] == ["Quels sont les horaires de la piscine", "où se trouve la médiathèque ?"]
+    assert received == [{"text": "Reçu : Quels sont les horai"}, {"text": "Reçu : où se trouve la médi"}]

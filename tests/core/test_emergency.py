@@ -28,10 +28,11 @@ def test_the_held_out_set_is_large_enough_and_apart_from_the_examples():
 
 def test_held_out_recall_and_false_alarms():
     # Issue 13 asks for recall >= 0.99 and < 2 % false alarms; measured on this blind set:
-    # 0.969 and 3.5 % (scripts/evaluate_nlu.py). The test holds the line where it is.
+    # 0.969 and 2.6 % (scripts/evaluate_nlu.py; 3.5 % false alarms before the fourth and fifth sets
+    # of examples). The false-alarm line is raised to 4 %, three messages of margin; recall holds.
     missed_rate, alarm_rate, missed, alarms = rates(HELD_OUT)
     assert missed_rate <= 0.05, missed
-    assert alarm_rate <= 0.05, alarms
+    assert alarm_rate <= 0.04, alarms
 
 
 def test_every_example_it_learned_from_is_read_right():

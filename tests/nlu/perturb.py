@@ -45,7 +45,8 @@ NO_SUFFIX_INTENTS = frozenset({"greet", "goodbye", "thank"})
 
 GREETINGS = ("Bonjour, ", "Bonsoir madame, ", "Bonjour madame, monsieur, ", "bjr, ", "Bonsoir, ")
 POLITENESS = (" merci", " svp", " s'il vous plaît", ", merci d'avance")
-JOINER = " et aussi "
+# How citizens chain two requests; a bare « et » is the commonest and the hardest.
+JOINERS = (" et aussi ", " et puis ", ", et sinon ", ". Autre question : ", " et ")
 
 # Written forms of SMS French (lower case), longest first when they overlap ("pour" / "pourquoi").
 SMS_FORMS: Dict[str, str] = {
@@ -251,16 +252,17 @@ def joined_requests(example: Example, rng: random.Random, pool: Sequence[Example
     if not others:
         return None
     second = rng.choice(others)
+    joiner = rng.choice(JOINERS)
     end = _TRAILING.search(example.text).start()
     end = max([end] + [int(e["end"]) for e in example.entities])  # never cut an entity
     first = apply_edits(example, [(end, len(example.text), "")]) if end < len(example.text) else example
     lower = _lower_first(second.text)
-    if lower:
+    if lower and not joiner.endswith(": "):
         second = apply_edits(second, [(0, 1, lower)])
-    offset = len(first.text) + len(JOINER)
+    offset = len(first.text) + len(joiner)
     shifted = tuple({**e, "start": int(e["start"]) + offset, "end": int(e["end"]) + offset}
                     for e in second.entities)
-    return Example(first.text + JOINER + second.text, example.intent, first.entities + shifted)
+    return Example(first.text + joiner + second.text, example.intent, first.entities + shifted)
 
 
 Perturbation = Callable[[Example, random.Random, Sequence[Example]], Optional[Example]]

@@ -46,6 +46,7 @@ def load_settings(session: Session, settings: dict) -> None:
         )
         place.name, place.address = spec["name"], spec.get("address", "")
         place.desks, place.unit_minutes = int(spec.get("desks", 1)), int(spec.get("unit_minutes", 10))
+        place.facility_code = spec.get("facility") or None
         session.add(place)
         session.flush()
         session.execute(delete(ScheduleRange).where(ScheduleRange.place_id == place.id))

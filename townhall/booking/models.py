@@ -1,7 +1,9 @@
 """Tables of the appointment booking concern.
 
 Places (a town-hall counter, the planning office) have a weekly schedule and a number of
-desks; motifs (one per procedure) say how long an appointment lasts per person, how many
+desks, and may be inside a facility of the knowledge base (``facility_code``): they are then
+bookable only when that facility is open (its exceptional closures and opening hours, the
+ones citizens are told, see ``townhall.knowledge.hours``). Motifs (one per procedure) say how long an appointment lasts per person, how many
 people it may cover, and how early or late one may book. Closures remove time from
 availability.
 
@@ -58,6 +60,9 @@ class Place(Base):
     address = Column(String(300), nullable=False, default="")
     desks = Column(Integer, nullable=False, default=1)
     unit_minutes = Column(Integer, nullable=False, default=10)
+    # The facility (``facility.code``) the place is in. No foreign key: booking settings can be
+    # loaded without the knowledge base (tests); an unknown code only adds no constraint.
+    facility_code = Column(String(40), nullable=True, index=True)
 
     __table_args__ = (
         CheckConstraint("desks >= 1", name="desks_positive"),

@@ -1,9 +1,11 @@
 """The opening-hours engine: is a facility open at a given moment, and its hours on a given day.
 
 Weekly hours are OpenStreetMap ``opening_hours`` strings (``opening_hours`` library), read in the
-commune's time zone with the French public holidays ("PH off"). Exceptional closures (whole
-days, table ``facility_closure``) override them and give the reason citizens are told. Every
-call reads the database: a change made by staff is seen at the next question.
+commune's time zone with the French public holidays ("PH off"; names from ``townhall.holidays``).
+Exceptional closures (whole days, table ``facility_closure``) override them and give the reason
+citizens are told. Booking reads the same closures (``closure_on``), so a facility announced as
+closed is not bookable either. Every call reads the database: a change made by staff is seen at
+the next question.
 """
 from __future__ import annotations
 
@@ -11,12 +13,12 @@ import functools
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-import holidays
 from opening_hours import OpeningHours, State
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from townhall import config
+from townhall.holidays import holiday_name, holidays_between, next_holiday  # noqa: F401  (re-exported)
 from townhall.knowledge.models import Closure, Facility
 from townhall.text import clean
 
@@ -84,11 +86,6 @@ def validate_rule(rule: str | None) -> str:
 
 
 # --- helpers ------------------------------------------------------------------------------
-
-
-def holiday_name(day: date) -> str | None:
-    """The French name of the public holiday on ``day`` ("Noël"), or None."""
-    return holidays.France(years=day.year, language="fr").get(day)
 
 
 def local(when: datetime) -> datetime:
@@ -207,6 +204,11 @@ def status_at(session: Session, facility_code: str, when: datetime) -> OpenStatu
     else:
         reason = _holiday_reason(facility.opening_hours, when.date())
     return OpenStatus(is_open=False, next_opening=_next_opening(oh, closures, when), reason=reason)
+
+
+def closure_on(session: Session, facility_code: str, day: date) -> Closure | None:
+    """The exceptional closure of the facility covering ``day``, or None (unknown code: None)."""
+    return _covering(_closures(session, facility_code, day, day), day)
 
 
 def upcoming_closures(session: Session, facility_code: str, today: date, days: int = 30) -> list[Closure]:
@@ -378,15 +380,3 @@ def lost_hours(rule: str, year: int) -> list[LostHours]:
                     found.setdefault((parts[i], later, earlier), set()).add(day.weekday())
         day += timedelta(days=1)
     return [LostHours(earlier=e, later=l, weekdays=tuple(sorted(w)), lost=lost) for (e, l, lost), w in found.items()]
-
-
-def next_holiday(today: date, days: int = 366) -> tuple[date, str] | None:
-    """The next French public holiday from ``today`` (included), with its French name."""
-    calendar = holidays.France(years=[today.year, today.year + 1], language="fr")
-    upcoming = sorted(d for d in calendar if today <= d <= today + timedelta(days=days))
-    return (upcoming[0], calendar[upcoming[0]]) if upcoming else None
-
-
-def holidays_between(first: date, last: date) -> list[tuple[date, str]]:
-    calendar = holidays.France(years=list(range(first.year, last.year + 1)), language="fr")
-    return sorted((d, n) for d, n in calendar.items() if first <= d <= last)
