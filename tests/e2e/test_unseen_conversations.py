@@ -421,9 +421,8 @@ def test_a_street_alone_answers_the_waste_question(stack):
     conversation.check("encombrant" in conversation.text.lower(), "the street got no collection dates")
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13 item 2, unfinished: DIET without a transformer reads a bag of "
-                   "features and cannot tell which of two joined requests came first (docs/nlu.md)")
 def test_two_requests_in_one_message_answer_the_first(stack):
+    # The channel hands each request to Rasa in turn (townhall/splitting.py).
     conversation = Conversation(stack)
     conversation.say("je voudrais les horaires de la médiathèque et aussi prendre un rdv pour un passeport")
     conversation.check("médiathèque" in conversation.text.lower() or "mediatheque" in conversation.text.lower(),
