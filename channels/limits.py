@@ -137,8 +137,10 @@ def one_request_at_a_time(
 
     async def handle(message: UserMessage) -> None:
         parts = splitting.requests_in(message.text or "")
-        if len(parts) > 1:
-            logger.info("Message of %d characters taken as %d requests.", len(message.text), len(parts))
+        if len(parts) == 1:  # the message as the channel made it (its id included)
+            await on_new_message(message)
+            return
+        logger.info("Message of %d characters taken as %d requests.", len(message.text), len(parts))
         for part in parts:
             await on_new_message(
                 UserMessage(
