@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import time
+from datetime import datetime
 from pathlib import Path
 
+import pytest
 import yaml
 from sqlalchemy import select
 
-from townhall import db
+from townhall import config, db
 from townhall.review import conversations as conv
 from townhall.review import retrain
 from townhall.review.models import AnnotationChange, ConversationTag, MessageAnnotation
@@ -156,13 +159,24 @@ def _annotate_samples(client, tracker_url):
     return token
 
 
-def test_export_writes_a_deduplicated_idempotent_file(app, tracker_url, project_root):
+@pytest.fixture
+def training_dir(tmp_path, monkeypatch) -> Path:
+    folder = tmp_path / "training"
+    monkeypatch.setenv("TRAINING_DATA_DIR", str(folder))
+    monkeypatch.delenv("TRAINING_DATA_GIT", raising=False)
+    return folder
+
+
+def test_export_writes_a_deduplicated_idempotent_file(app, tracker_url, project_root, training_dir):
     client = client_for(app, "camille")
+    page = client.get("/review/training").text
+    assert str(training_dir / "nlu" / "review_corrections.yml") in page and "TRAINING_DATA_GIT" in page
     token = _annotate_samples(client, tracker_url)
     response = client.post("/review/export", data={"csrf_token": token, "heldout": "1"})
     assert "1 exemple(s) d&#39;entraînement, 1 exemple(s) de test, 1 déjà présent(s)" in response.text
-    training = project_root / "data" / "nlu" / "review_corrections.yml"
-    heldout = project_root / "tests" / "nlu" / "heldout_review.yml"
+    assert f"Fichiers modifiés dans {training_dir}" in response.text
+    training = training_dir / "nlu" / "review_corrections.yml"
+    heldout = training_dir / "tests" / "heldout_review.yml"
     content = training.read_text(encoding="utf-8")
     data = yaml.safe_load(content)
     assert data["version"] == "3.1"
@@ -174,9 +188,36 @@ def test_export_writes_a_deduplicated_idempotent_file(app, tracker_url, project_
     client.post("/review/export", data={"csrf_token": token, "heldout": "1"})
     assert training.read_text(encoding="utf-8") == content  # idempotent
     assert (project_root / "data" / "nlu" / "handwritten.yml").read_text() == handwritten
+    assert sorted(p.name for p in project_root.rglob("*.yml") if "domain" not in p.parts) == ["handwritten.yml"]
 
 
-def test_retrain_runs_in_the_background_and_shows_figures(app, tmp_path, monkeypatch):
+def _git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True).stdout.strip()
+
+
+def test_export_opens_a_review_branch_in_the_training_repository(app, tracker_url, training_dir, tmp_path,
+                                                                 monkeypatch):
+    repo = tmp_path / "training-git"
+    repo.mkdir()
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "-c", "user.name=Relecteur", "-c", "user.email=relecteur@localhost", "commit", "-q",
+         "--allow-empty", "-m", "init")
+    monkeypatch.setenv("TRAINING_DATA_GIT", str(repo))
+    client = client_for(app, "camille")
+    assert f"dépôt Git <code>{repo}</code>" in client.get("/review/training").text
+    token = _annotate_samples(client, tracker_url)
+    page = client.post("/review/export", data={"csrf_token": token, "heldout": "1"}).text
+    branch = f"review/{datetime.now(config.TIMEZONE):%Y-%m-%d}-1"
+    commit = _git(repo, "rev-parse", branch)
+    assert f"Dépôt Git {repo} : branche {branch}, commit {commit[:12]}" in page
+    assert "camille.martin@example.org" in _git(repo, "show", f"{branch}:nlu/review_corrections.yml")
+    assert _git(repo, "log", "-1", "--format=%an", branch) == "Outil de révision"
+    assert _git(repo, "branch", "--show-current") == "main"
+    page = client.post("/review/export", data={"csrf_token": token, "heldout": "1"}).text
+    assert "rien de nouveau, aucune branche créée" in page
+
+
+def test_retrain_runs_in_the_background_and_shows_figures(app, tmp_path, monkeypatch, training_dir):
     models = tmp_path / "models"
     models.mkdir()
     (models / "current.tar.gz").write_bytes(b"old")
