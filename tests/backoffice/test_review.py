@@ -2,12 +2,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 from datetime import datetime
 from pathlib import Path
 
-import pytest
 import yaml
 from sqlalchemy import select
 
@@ -15,6 +13,7 @@ from townhall import config, db
 from townhall.review import conversations as conv
 from townhall.review import retrain
 from townhall.review.models import AnnotationChange, ConversationTag, MessageAnnotation
+from tests.core.training_data_fixtures import git, training_dir, training_git  # noqa: F401
 from tests.backoffice.test_review_fixtures import (app, client_for, project_root, token_of,  # noqa: F401
                                                    tracker_template, tracker_url)
 
@@ -159,14 +158,6 @@ def _annotate_samples(client, tracker_url):
     return token
 
 
-@pytest.fixture
-def training_dir(tmp_path, monkeypatch) -> Path:
-    folder = tmp_path / "training"
-    monkeypatch.setenv("TRAINING_DATA_DIR", str(folder))
-    monkeypatch.delenv("TRAINING_DATA_GIT", raising=False)
-    return folder
-
-
 def test_export_writes_a_deduplicated_idempotent_file(app, tracker_url, project_root, training_dir):
     client = client_for(app, "camille")
     page = client.get("/review/training").text
@@ -191,28 +182,18 @@ def test_export_writes_a_deduplicated_idempotent_file(app, tracker_url, project_
     assert sorted(p.name for p in project_root.rglob("*.yml") if "domain" not in p.parts) == ["handwritten.yml"]
 
 
-def _git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True).stdout.strip()
-
-
-def test_export_opens_a_review_branch_in_the_training_repository(app, tracker_url, training_dir, tmp_path,
-                                                                 monkeypatch):
-    repo = tmp_path / "training-git"
-    repo.mkdir()
-    _git(repo, "init", "-q", "-b", "main")
-    _git(repo, "-c", "user.name=Relecteur", "-c", "user.email=relecteur@localhost", "commit", "-q",
-         "--allow-empty", "-m", "init")
-    monkeypatch.setenv("TRAINING_DATA_GIT", str(repo))
+def test_export_opens_a_review_branch_in_the_training_repository(app, tracker_url, training_git):
+    repo = training_git
     client = client_for(app, "camille")
     assert f"dépôt Git <code>{repo}</code>" in client.get("/review/training").text
     token = _annotate_samples(client, tracker_url)
     page = client.post("/review/export", data={"csrf_token": token, "heldout": "1"}).text
     branch = f"review/{datetime.now(config.TIMEZONE):%Y-%m-%d}-1"
-    commit = _git(repo, "rev-parse", branch)
+    commit = git(repo, "rev-parse", branch)
     assert f"Dépôt Git {repo} : branche {branch}, commit {commit[:12]}" in page
-    assert "camille.martin@example.org" in _git(repo, "show", f"{branch}:nlu/review_corrections.yml")
-    assert _git(repo, "log", "-1", "--format=%an", branch) == "Outil de révision"
-    assert _git(repo, "branch", "--show-current") == "main"
+    assert "camille.martin@example.org" in git(repo, "show", f"{branch}:nlu/review_corrections.yml")
+    assert git(repo, "log", "-1", "--format=%an", branch) == "Outil de révision"
+    assert git(repo, "branch", "--show-current") == "main"
     page = client.post("/review/export", data={"csrf_token": token, "heldout": "1"}).text
     assert "rien de nouveau, aucune branche créée" in page
 

@@ -20,6 +20,7 @@ from townhall.review import conversations as conv
 from townhall.review import dashboard, export, retrain, sample, vocabulary
 from townhall.review.models import (AnnotationChange, ConversationReview, ConversationTag, MessageAnnotation,
                                     RetrainJob)
+from tests.core.training_data_fixtures import git, training_dir, training_git  # noqa: F401
 
 VOCAB = vocabulary.load()
 
@@ -135,15 +136,6 @@ def _scratch_project(tmp_path: Path) -> Path:
     return root
 
 
-@pytest.fixture
-def training_dir(tmp_path, monkeypatch) -> Path:
-    """The training data folder of a test (never the checkout's var/), no git repository."""
-    folder = tmp_path / "training"
-    monkeypatch.setenv("TRAINING_DATA_DIR", str(folder))
-    monkeypatch.delenv("TRAINING_DATA_GIT", raising=False)
-    return folder
-
-
 def _annotate(session, text, intent, event_id, entities=(), destination="train"):
     return notes.annotate(session, message(text, event_id=event_id), intent=intent, entities=list(entities),
                           out_of_scope=False, reviewed=True, destination=destination, by="camille", vocabulary=VOCAB)
@@ -194,44 +186,28 @@ def test_training_data_folder_stays_out_of_the_source_tree(monkeypatch, tmp_path
         config.training_data_git()
 
 
-def _git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True).stdout.strip()
-
-
-@pytest.fixture
-def training_git(tmp_path) -> Path:
-    """A real git work tree with one commit on main and a trainer's uncommitted file."""
-    repo = tmp_path / "training-git"
-    repo.mkdir()
-    _git(repo, "init", "-q", "-b", "main")
-    (repo / "README.md").write_text("Données d'entraînement relues\n", encoding="utf-8")
-    _git(repo, "add", "README.md")
-    _git(repo, "-c", "user.name=Relecteur", "-c", "user.email=relecteur@localhost", "commit", "-q", "-m", "init")
-    (repo / "brouillon.txt").write_text("travail en cours\n", encoding="utf-8")
-    return repo
-
-
 def test_export_commits_on_a_new_review_branch(session, tmp_path, training_dir, training_git):
     root = _scratch_project(tmp_path)
+    (training_git / "brouillon.txt").write_text("travail en cours\n", encoding="utf-8")  # a reviewer's draft
     _annotate(session, "la déchetterie ferme à quelle heure", "ask_opening_hours", 1)
     _annotate(session, "c'est quand le verre", "ask_waste_collection", 2, destination="test")
     result = export.export(session, root=root, intents=set(VOCAB.intents), git_repo=training_git)
     assert result.git_error is None
     assert result.git_branch == f"review/{datetime.now(config.TIMEZONE):%Y-%m-%d}-1"
-    assert _git(training_git, "rev-parse", result.git_branch) == result.git_commit
-    assert _git(training_git, "log", "-1", "--format=%an <%ae>", result.git_branch) == \
+    assert git(training_git, "rev-parse", result.git_branch) == result.git_commit
+    assert git(training_git, "log", "-1", "--format=%an <%ae>", result.git_branch) == \
         "Outil de révision <review@localhost>"
-    assert _git(training_git, "rev-parse", f"{result.git_commit}^") == _git(training_git, "rev-parse", "main")
-    assert set(_git(training_git, "ls-tree", "-r", "--name-only", result.git_branch).split()) == \
-        {"README.md", "nlu/review_corrections.yml", "tests/heldout_review.yml"}
-    assert _git(training_git, "show", f"{result.git_branch}:nlu/review_corrections.yml") + "\n" == \
+    assert git(training_git, "rev-parse", f"{result.git_commit}^") == git(training_git, "rev-parse", "main")
+    assert set(git(training_git, "ls-tree", "-r", "--name-only", result.git_branch).split()) == \
+        {"nlu/review_corrections.yml", "tests/heldout_review.yml"}
+    assert git(training_git, "show", f"{result.git_branch}:nlu/review_corrections.yml") + "\n" == \
         (training_dir / export.TRAINING_FILE).read_text(encoding="utf-8")
-    assert "verre" in _git(training_git, "show", f"{result.git_branch}:tests/heldout_review.yml")
+    assert "verre" in git(training_git, "show", f"{result.git_branch}:tests/heldout_review.yml")
     # The trainers' checkout is untouched: same branch, no new file, the draft still uncommitted.
-    assert _git(training_git, "branch", "--show-current") == "main"
+    assert git(training_git, "branch", "--show-current") == "main"
     assert not (training_git / "nlu").exists()
-    assert _git(training_git, "status", "--porcelain") == "?? brouillon.txt"
-    assert _git(training_git, "remote") == ""  # nothing to push to, nothing pushed
+    assert git(training_git, "status", "--porcelain") == "?? brouillon.txt"
+    assert git(training_git, "remote") == ""  # nothing to push to, nothing pushed
     assert "branche " + result.git_branch in result.summary() and result.git_commit[:12] in result.summary()
 
     again = export.export(session, root=root, intents=set(VOCAB.intents), git_repo=training_git)
@@ -239,7 +215,7 @@ def test_export_commits_on_a_new_review_branch(session, tmp_path, training_dir, 
     _annotate(session, "la médiathèque ouvre quand", "ask_opening_hours", 3)
     third = export.export(session, root=root, intents=set(VOCAB.intents), git_repo=training_git)
     assert third.git_branch.endswith("-2")
-    assert _git(training_git, "branch", "--list", "review/*").count("review/") == 2
+    assert git(training_git, "branch", "--list", "review/*").count("review/") == 2
 
 
 def test_export_reports_a_folder_that_is_not_a_git_repository(session, tmp_path, training_dir):

@@ -71,7 +71,7 @@ class ExportResult:
             text += f" Le dépôt Git {self.git_repo} n'a pas reçu l'export : {self.git_error}."
         elif self.git_branch:
             text += (f" Dépôt Git {self.git_repo} : branche {self.git_branch}, commit {self.git_commit[:12]}, "
-                     "à relire puis fusionner (rien n'est envoyé).")
+                     "à relire puis à fusionner (rien n'est envoyé vers un autre serveur).")
         elif self.git_repo:
             text += f" Dépôt Git {self.git_repo} : rien de nouveau, aucune branche créée."
         return text

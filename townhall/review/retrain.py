@@ -105,20 +105,19 @@ def parse_metrics(stdout: str) -> dict:
 
 
 def evaluation_set(folder: Path, scratch: Path) -> Path | None:
-    """The project's held-out set and the trainers' one merged into ``scratch`` (None: no trainers' set)."""
+    """The project's held-out set and the trainers' one merged into ``scratch`` (None: no trainers' examples)."""
     from townhall.review.export import HELDOUT_FILE
 
-    review = folder / HELDOUT_FILE
-    parts = [config.PROJECT_ROOT / "tests" / "nlu" / "heldout.yml", review]
-    items = []
-    for part in parts:
-        content = yaml.safe_load(part.read_text(encoding="utf-8")) if part.exists() else None
-        items.extend((content or {}).get("nlu") or [])
-    if not review.exists() or not items:
+    def items(path: Path) -> list:
+        content = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None
+        return (content or {}).get("nlu") or []
+
+    review = items(folder / HELDOUT_FILE)
+    if not review:
         return None
     merged = scratch / "heldout_with_review.yml"
-    merged.write_text(yaml.safe_dump({"version": "3.1", "nlu": items}, allow_unicode=True, sort_keys=False),
-                      encoding="utf-8")
+    document = {"version": "3.1", "nlu": items(config.PROJECT_ROOT / "tests" / "nlu" / "heldout.yml") + review}
+    merged.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return merged
 
 
