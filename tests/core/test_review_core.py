@@ -218,6 +218,24 @@ def test_export_commits_on_a_new_review_branch(session, tmp_path, training_dir, 
     assert git(training_git, "branch", "--list", "review/*").count("review/") == 2
 
 
+def test_review_branches_in_an_empty_repository_follow_the_newest_export(tmp_path):
+    from townhall.review import training_repo
+
+    repo = tmp_path / "empty-git"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")  # no commit yet
+    day = datetime(2026, 12, 7, 10, 0, tzinfo=config.TIMEZONE)
+    first = training_repo.record(repo, {"nlu/a.yml": "un\n"}, "un", now=day)
+    assert first.branch == "review/2026-12-07-1"
+    assert git(repo, "rev-list", "--parents", "-n", "1", first.branch) == first.commit  # no parent
+    assert training_repo.record(repo, {"nlu/a.yml": "un\n"}, "un", now=day) is None  # nothing new
+    second = training_repo.record(repo, {"nlu/a.yml": "deux\n"}, "deux", now=day)
+    back = training_repo.record(repo, {"nlu/a.yml": "un\n"}, "un", now=day)  # differs from the newest branch
+    assert (second.branch, back.branch) == ("review/2026-12-07-2", "review/2026-12-07-3")
+    assert git(repo, "show", f"{back.branch}:nlu/a.yml") == "un"
+    assert git(repo, "symbolic-ref", "HEAD") == "refs/heads/main" and not (repo / "nlu").exists()
+
+
 def test_export_reports_a_folder_that_is_not_a_git_repository(session, tmp_path, training_dir):
     root = _scratch_project(tmp_path)
     (tmp_path / "not-git").mkdir()

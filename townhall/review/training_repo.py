@@ -37,8 +37,9 @@ class GitError(Exception):
 
 def _git(repo: Path, *args: str, env: dict | None = None, stdin: bytes | None = None,
          check: bool = True) -> subprocess.CompletedProcess:
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}  # no stray GIT_DIR
     done = subprocess.run(["git", "-C", str(repo), *args], input=stdin, capture_output=True, timeout=60,
-                          env={**os.environ, "GIT_AUTHOR_NAME": AUTHOR_NAME, "GIT_AUTHOR_EMAIL": AUTHOR_EMAIL,
+                          env={**inherited, "GIT_AUTHOR_NAME": AUTHOR_NAME, "GIT_AUTHOR_EMAIL": AUTHOR_EMAIL,
                                "GIT_COMMITTER_NAME": AUTHOR_NAME, "GIT_COMMITTER_EMAIL": AUTHOR_EMAIL,
                                "GIT_TERMINAL_PROMPT": "0", **(env or {})})
     if check and done.returncode != 0:
@@ -55,10 +56,16 @@ def _tree_of(repo: Path, revision: str) -> str | None:
     return _out(done) if done.returncode == 0 else None
 
 
-def _newest_review_branch(repo: Path) -> str | None:
-    done = _git(repo, "for-each-ref", "--sort=-committerdate", "--count=1", "--format=%(refname)",
-                f"refs/heads/{BRANCH_PREFIX}")
-    return _out(done) or None
+def _newest_review_tree(repo: Path) -> str | None:
+    """The tree of the newest ``review/<date>-<n>`` branch (latest commit time, then date and number)."""
+    def order(line: str) -> tuple:
+        seconds, name, _ = line.split(" ")
+        day, _, n = name.removeprefix(BRANCH_PREFIX).rpartition("-")
+        return int(seconds), day, int(n) if n.isdigit() else 0
+
+    lines = _out(_git(repo, "for-each-ref", "--format=%(committerdate:unix) %(refname:short) %(tree)",
+                      f"refs/heads/{BRANCH_PREFIX}")).splitlines()
+    return max(lines, key=order).split(" ")[2] if lines else None
 
 
 def record(repo: Path, files: dict[str, str], message: str, now: datetime | None = None) -> Recorded | None:
@@ -78,8 +85,7 @@ def record(repo: Path, files: dict[str, str], message: str, now: datetime | None
             blob = _out(_git(repo, "hash-object", "-w", "--stdin", stdin=text.encode("utf-8")))
             _git(repo, "update-index", "--add", "--cacheinfo", f"100644,{blob},{path}", env=index)
         tree = _out(_git(repo, "write-tree", env=index))
-    newest = _newest_review_branch(repo)
-    if tree in {parent and _tree_of(repo, parent), newest and _tree_of(repo, newest)}:
+    if tree in {parent and _tree_of(repo, parent), _newest_review_tree(repo)}:
         return None
     commit = _out(_git(repo, "commit-tree", "--no-gpg-sign", tree, *(["-p", parent] if parent else []),
                        "-m", message))
