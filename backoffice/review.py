@@ -15,7 +15,7 @@ from starlette.datastructures import FormData
 
 from backoffice.auth import StaffIdentity, flash, redirect, render, require_login, require_role, verify_csrf
 from backoffice.deps import MAX_DATABASE_INT
-from townhall import db, references
+from townhall import config, db, references
 from townhall.review import annotations as notes
 from townhall.review import conversations as conv
 from townhall.review import dashboard as dash
@@ -262,9 +262,10 @@ def training(request: Request, user: StaffIdentity = Depends(require_trainer)):
                                       .group_by(MessageAnnotation.destination)).all())
         jobs = [{"job": j, "metrics": _metrics(j)} for j in jobs]
     running = any(j["job"].status in retrain.RUNNING for j in jobs)
-    path = exporter.TRAINING_FILE
-    return render(request, "review/training.html", jobs=jobs, running=running, counts=counts,
-                  training_file=str(path), heldout_file=str(exporter.HELDOUT_FILE))
+    folder = config.training_data_dir()
+    return render(request, "review/training.html", jobs=jobs, running=running, counts=counts, folder=folder,
+                  training_file=folder / exporter.TRAINING_FILE, heldout_file=folder / exporter.HELDOUT_FILE,
+                  git_repo=config.training_data_git())
 
 
 @router.post("/export")
@@ -272,11 +273,10 @@ def export(request: Request, heldout: str = Form(""), user: StaffIdentity = Depe
     with db.unit_of_work(request.app.state.database_url) as session:
         result = exporter.export(session, root=getattr(request.app.state, "project_root", None),
                                  include_heldout=bool(heldout), intents=set(vocab().intents))
-    message = (f"Export terminé : {result.training} exemple(s) d'entraînement, {result.heldout} exemple(s) de test, "
-               f"{result.skipped_known} déjà présent(s) dans les données écrites à la main.")
+    message = result.summary()
     if result.conflicts:
         message += " Conflits ignorés : " + " ; ".join(result.conflicts[:5])
-    flash(request, message, "error" if result.conflicts else "info")
+    flash(request, message, "error" if result.conflicts or result.git_error else "info")
     return redirect("/review/training")
 
 

@@ -46,3 +46,24 @@ def commune() -> Commune:
 def outbox_dir() -> Path:
     """Where e-mails are written when no SMTP server is configured (local mode)."""
     return Path(os.environ.get("TOWNHALL_OUTBOX", VAR_DIR / "outbox"))
+
+
+def _outside_checkout(folder: Path, variable: str) -> Path:
+    """``folder`` resolved; refused inside the checkout (except ``var/``): services never write there."""
+    folder = folder.resolve()
+    inside = lambda parent: folder == parent or parent in folder.parents  # noqa: E731
+    if inside(PROJECT_ROOT.resolve()) and not inside(VAR_DIR.resolve()):
+        raise ValueError(f"{variable} ({folder}) est dans le code source : choisissez un dossier hors du dépôt "
+                         f"ou sous {VAR_DIR}.")
+    return folder
+
+
+def training_data_dir() -> Path:
+    """Where the review tool writes the trainers' corrections (``nlu/``) and held-out set (``tests/``)."""
+    return _outside_checkout(Path(os.environ.get("TRAINING_DATA_DIR") or VAR_DIR / "training"), "TRAINING_DATA_DIR")
+
+
+def training_data_git() -> Path | None:
+    """A git work tree where each export is also committed on a new ``review/...`` branch (unset: none)."""
+    value = os.environ.get("TRAINING_DATA_GIT")
+    return _outside_checkout(Path(value), "TRAINING_DATA_GIT") if value else None

@@ -12,6 +12,7 @@ from townhall import db
 from townhall.review import conversations as conv
 from townhall.review import retrain
 from townhall.review.models import AnnotationChange, ConversationTag, MessageAnnotation
+from tests.core.training_data_fixtures import git, training_dir, training_git  # noqa: F401
 from tests.backoffice.test_review_fixtures import (app, client_for, project_root, token_of,  # noqa: F401
                                                    tracker_template, tracker_url)
 
@@ -156,13 +157,16 @@ def _annotate_samples(client, tracker_url):
     return token
 
 
-def test_export_writes_a_deduplicated_idempotent_file(app, tracker_url, project_root):
+def test_export_writes_a_deduplicated_idempotent_file(app, tracker_url, project_root, training_dir):
     client = client_for(app, "camille")
+    page = client.get("/review/training").text
+    assert str(training_dir / "nlu" / "review_corrections.yml") in page and "TRAINING_DATA_GIT" in page
     token = _annotate_samples(client, tracker_url)
     response = client.post("/review/export", data={"csrf_token": token, "heldout": "1"})
     assert "1 exemple(s) d&#39;entraînement, 1 exemple(s) de test, 1 déjà présent(s)" in response.text
-    training = project_root / "data" / "nlu" / "review_corrections.yml"
-    heldout = project_root / "tests" / "nlu" / "heldout_review.yml"
+    assert f"Fichiers modifiés dans {training_dir}" in response.text
+    training = training_dir / "nlu" / "review_corrections.yml"
+    heldout = training_dir / "tests" / "heldout_review.yml"
     content = training.read_text(encoding="utf-8")
     data = yaml.safe_load(content)
     assert data["version"] == "3.1"
@@ -174,9 +178,27 @@ def test_export_writes_a_deduplicated_idempotent_file(app, tracker_url, project_
     client.post("/review/export", data={"csrf_token": token, "heldout": "1"})
     assert training.read_text(encoding="utf-8") == content  # idempotent
     assert (project_root / "data" / "nlu" / "handwritten.yml").read_text() == handwritten
+    assert sorted(p.name for p in project_root.rglob("*.yml") if "domain" not in p.parts) == ["handwritten.yml"]
 
 
-def test_retrain_runs_in_the_background_and_shows_figures(app, tmp_path, monkeypatch):
+def test_export_opens_a_review_branch_in_the_training_repository(app, tracker_url, training_git):
+    repo = training_git
+    client = client_for(app, "camille")
+    assert f"dépôt Git <code>{repo}</code>" in client.get("/review/training").text
+    token = _annotate_samples(client, tracker_url)
+    page = client.post("/review/export", data={"csrf_token": token, "heldout": "1"}).text
+    branch = git(repo, "for-each-ref", "--format=%(refname:short)", "refs/heads/review/")
+    assert branch.endswith("-1")
+    commit = git(repo, "rev-parse", branch)
+    assert f"Dépôt Git {repo} : branche {branch}, commit {commit[:12]}" in page
+    assert "camille.martin@example.org" in git(repo, "show", f"{branch}:nlu/review_corrections.yml")
+    assert git(repo, "log", "-1", "--format=%an", branch) == "Outil de révision"
+    assert git(repo, "branch", "--show-current") == "main"
+    page = client.post("/review/export", data={"csrf_token": token, "heldout": "1"}).text
+    assert "rien de nouveau, aucune branche créée" in page
+
+
+def test_retrain_runs_in_the_background_and_shows_figures(app, tmp_path, monkeypatch, training_dir):
     models = tmp_path / "models"
     models.mkdir()
     (models / "current.tar.gz").write_bytes(b"old")

@@ -1,5 +1,6 @@
 """The trainer's path in headless Chromium: log in, open a conversation, correct an intent,
-select an entity in the text, export, and find the example in the training data file."""
+select an entity in the text, export, and find the example in the training data folder (and on a
+review branch of the training-data git repository)."""
 from __future__ import annotations
 
 import threading
@@ -13,6 +14,7 @@ import yaml
 from deploy.cluster import free_port
 from townhall.config import PROJECT_ROOT
 from tests.browser.conftest import AXE, dump, run_axe, serious
+from tests.core.training_data_fixtures import git, training_dir, training_git  # noqa: F401
 from tests.backoffice.test_review_fixtures import (PASSWORD, app, project_root, tracker_template,  # noqa: F401
                                                    tracker_url)
 
@@ -52,7 +54,7 @@ def _accessible(page) -> None:
 
 
 @pytest.mark.browser
-def test_trainer_corrects_an_intent_and_exports_it(server, page, project_root):
+def test_trainer_corrects_an_intent_and_exports_it(server, page, project_root, training_dir, training_git):
     page.goto(server + "/review")
     assert "/login" in page.url
     page.get_by_label("Identifiant").fill("camille")
@@ -94,13 +96,19 @@ def test_trainer_corrects_an_intent_and_exports_it(server, page, project_root):
     page.get_by_role("button", name="Exporter", exact=True).click()
     page.wait_for_load_state()
     assert page.get_by_text("Export terminé : 1 exemple(s) d'entraînement").is_visible()
+    branch = git(training_git, "for-each-ref", "--format=%(refname:short)", "refs/heads/review/")
+    assert branch.startswith("review/")
+    assert page.get_by_text(f"branche {branch}, commit {git(training_git, 'rev-parse', branch)[:12]}").is_visible()
     _shot(page, "04-exported")
     page.get_by_role("link", name="Tableau de bord").click()
     assert page.get_by_role("heading", name="Questions sans réponse").is_visible()
     _shot(page, "05-dashboard")
     assert not page.js_errors  # type: ignore[attr-defined]
 
-    data = yaml.safe_load((project_root / "data" / "nlu" / "review_corrections.yml").read_text(encoding="utf-8"))
+    exported = (training_dir / "nlu" / "review_corrections.yml").read_text(encoding="utf-8")
+    assert git(training_git, "show", f"{branch}:nlu/review_corrections.yml") + "\n" == exported
+    assert not (project_root / "data" / "nlu" / "review_corrections.yml").exists()
+    data = yaml.safe_load(exported)
     assert data["nlu"] == [{"intent": "ask_procedure", "examples":
                             '- jveu un truc pr mon gamin a l [ecole]{"entity": "procedure", "value": '
                             '"inscription_scolaire"}\n'}]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -20,6 +21,7 @@ from townhall.review import conversations as conv
 from townhall.review import dashboard, export, retrain, sample, vocabulary
 from townhall.review.models import (AnnotationChange, ConversationReview, ConversationTag, MessageAnnotation,
                                     RetrainJob)
+from tests.core.training_data_fixtures import git, training_dir, training_git  # noqa: F401
 
 VOCAB = vocabulary.load()
 
@@ -140,7 +142,7 @@ def _annotate(session, text, intent, event_id, entities=(), destination="train")
                           out_of_scope=False, reviewed=True, destination=destination, by="camille", vocabulary=VOCAB)
 
 
-def test_export_is_sorted_deduplicated_and_idempotent(session, tmp_path):
+def test_export_is_sorted_deduplicated_and_idempotent(session, tmp_path, training_dir):
     root = _scratch_project(tmp_path)
     _annotate(session, "Bonjour", "greet", 1)  # written by hand already
     _annotate(session, "où est la mairie ?", "ask_contact", 2)  # conflicts with the hand-written data
@@ -150,29 +152,105 @@ def test_export_is_sorted_deduplicated_and_idempotent(session, tmp_path):
     _annotate(session, "c'est quand le verre", "ask_waste_collection", 5, destination="test")
     result = export.export(session, root=root, intents=set(VOCAB.intents))
     assert (result.training, result.heldout, result.skipped_known, len(result.conflicts)) == (1, 1, 2, 1)
-    training = root / export.TRAINING_FILE
+    assert result.folder == training_dir and not list((root / "data" / "nlu").glob("review*"))
+    training = training_dir / export.TRAINING_FILE
     first = training.read_text(encoding="utf-8")
     assert first.startswith("# Generated")
     data = yaml.safe_load(first)
     assert data["nlu"] == [{"intent": "ask_opening_hours", "examples": "- LA DÉCHETTERIE ferme à quelle heure\n"}]
-    assert "verre" in (root / export.HELDOUT_FILE).read_text() and "verre" not in first
+    assert "verre" in (training_dir / export.HELDOUT_FILE).read_text() and "verre" not in first
     again = export.export(session, root=root, intents=set(VOCAB.intents))
     assert not again.changed and training.read_text(encoding="utf-8") == first
     assert (root / "data" / "nlu" / "hand.yml").read_text().count("bonjour") == 1
 
 
-def test_empty_export_is_still_valid_yaml(session, tmp_path):
+def test_empty_export_is_still_valid_yaml(session, tmp_path, training_dir):
     root = _scratch_project(tmp_path)
     export.export(session, root=root)
-    assert yaml.safe_load((root / export.TRAINING_FILE).read_text())["nlu"] == []
+    assert yaml.safe_load((training_dir / export.TRAINING_FILE).read_text())["nlu"] == []
 
 
-def test_export_passes_rasa_data_validate(sqlite_url, tmp_path):
+def test_training_data_folder_stays_out_of_the_source_tree(monkeypatch, tmp_path):
+    monkeypatch.delenv("TRAINING_DATA_DIR", raising=False)
+    default = config.training_data_dir()
+    assert default == (config.VAR_DIR / "training").resolve()
+    for source in ("data", "tests"):
+        assert config.PROJECT_ROOT / source not in default.parents
+    for inside in ("data/nlu", "tests", "."):
+        monkeypatch.setenv("TRAINING_DATA_DIR", str(config.PROJECT_ROOT / inside))
+        with pytest.raises(ValueError, match="TRAINING_DATA_DIR"):
+            config.training_data_dir()
+    monkeypatch.setenv("TRAINING_DATA_DIR", str(tmp_path))
+    assert config.training_data_dir() == tmp_path.resolve()
+    monkeypatch.setenv("TRAINING_DATA_GIT", str(config.PROJECT_ROOT))
+    with pytest.raises(ValueError, match="TRAINING_DATA_GIT"):
+        config.training_data_git()
+
+
+def test_export_commits_on_a_new_review_branch(session, tmp_path, training_dir, training_git):
+    root = _scratch_project(tmp_path)
+    (training_git / "brouillon.txt").write_text("travail en cours\n", encoding="utf-8")  # a reviewer's draft
+    _annotate(session, "la déchetterie ferme à quelle heure", "ask_opening_hours", 1)
+    _annotate(session, "c'est quand le verre", "ask_waste_collection", 2, destination="test")
+    result = export.export(session, root=root, intents=set(VOCAB.intents), git_repo=training_git)
+    assert result.git_error is None
+    assert re.fullmatch(r"review/\d{4}-\d{2}-\d{2}-1", result.git_branch)
+    assert git(training_git, "rev-parse", result.git_branch) == result.git_commit
+    assert git(training_git, "log", "-1", "--format=%an <%ae>", result.git_branch) == \
+        "Outil de révision <review@localhost>"
+    assert git(training_git, "rev-parse", f"{result.git_commit}^") == git(training_git, "rev-parse", "main")
+    assert set(git(training_git, "ls-tree", "-r", "--name-only", result.git_branch).split()) == \
+        {"nlu/review_corrections.yml", "tests/heldout_review.yml"}
+    assert git(training_git, "show", f"{result.git_branch}:nlu/review_corrections.yml") + "\n" == \
+        (training_dir / export.TRAINING_FILE).read_text(encoding="utf-8")
+    assert "verre" in git(training_git, "show", f"{result.git_branch}:tests/heldout_review.yml")
+    # The trainers' checkout is untouched: same branch, no new file, the draft still uncommitted.
+    assert git(training_git, "branch", "--show-current") == "main"
+    assert not (training_git / "nlu").exists()
+    assert git(training_git, "status", "--porcelain") == "?? brouillon.txt"
+    assert git(training_git, "remote") == ""  # nothing to push to, nothing pushed
+    assert "branche " + result.git_branch in result.summary() and result.git_commit[:12] in result.summary()
+
+    again = export.export(session, root=root, intents=set(VOCAB.intents), git_repo=training_git)
+    assert again.git_branch is None and "rien de nouveau" in again.summary()
+    _annotate(session, "la médiathèque ouvre quand", "ask_opening_hours", 3)
+    third = export.export(session, root=root, intents=set(VOCAB.intents), git_repo=training_git)
+    assert third.git_branch.endswith("-2")
+    assert git(training_git, "branch", "--list", "review/*").count("review/") == 2
+
+
+def test_review_branches_in_an_empty_repository_follow_the_newest_export(tmp_path):
+    from townhall.review import training_repo
+
+    repo = tmp_path / "empty-git"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")  # no commit yet
+    day = datetime(2026, 12, 7, 10, 0, tzinfo=config.TIMEZONE)
+    first = training_repo.record(repo, {"nlu/a.yml": "un\n"}, "un", now=day)
+    assert first.branch == "review/2026-12-07-1"
+    assert git(repo, "rev-list", "--parents", "-n", "1", first.branch) == first.commit  # no parent
+    assert training_repo.record(repo, {"nlu/a.yml": "un\n"}, "un", now=day) is None  # nothing new
+    second = training_repo.record(repo, {"nlu/a.yml": "deux\n"}, "deux", now=day)
+    back = training_repo.record(repo, {"nlu/a.yml": "un\n"}, "un", now=day)  # differs from the newest branch
+    assert (second.branch, back.branch) == ("review/2026-12-07-2", "review/2026-12-07-3")
+    assert git(repo, "show", f"{back.branch}:nlu/a.yml") == "un"
+    assert git(repo, "symbolic-ref", "HEAD") == "refs/heads/main" and not (repo / "nlu").exists()
+
+
+def test_export_reports_a_folder_that_is_not_a_git_repository(session, tmp_path, training_dir):
+    root = _scratch_project(tmp_path)
+    (tmp_path / "not-git").mkdir()
+    result = export.export(session, root=root, git_repo=tmp_path / "not-git")
+    assert result.git_branch is None and "dépôt Git" in result.git_error
+    assert (training_dir / export.TRAINING_FILE).exists()  # the files are written all the same
+
+
+def test_export_passes_rasa_data_validate(sqlite_url, tmp_path, training_dir):
     with db.unit_of_work(sqlite_url) as session:
-        _validate_export(session, tmp_path)
+        _validate_export(session, tmp_path, training_dir)
 
 
-def _validate_export(session, tmp_path):
+def _validate_export(session, tmp_path, training_dir):
     root = _scratch_project(tmp_path)
     _annotate(session, "la médiath ouvre quand", "ask_opening_hours", 1,
               [{"start": 3, "end": 10, "entity": "facility", "value": "mediatheque"}])
@@ -183,7 +261,7 @@ def _validate_export(session, tmp_path):
                {"start": 26, "end": 37, "entity": "address", "value": "rue Pasteur"}])
     export.export(session, root=root, intents=set(VOCAB.intents))
     done = subprocess.run([str(config.PROJECT_ROOT / ".venv" / "bin" / "rasa"), "data", "validate", "--domain",
-                           str(root / "domain"), "--data", str(root / "data"), "--config",
+                           str(root / "domain"), "--data", str(root / "data"), str(training_dir / "nlu"), "--config",
                            str(config.PROJECT_ROOT / "config.yml")],
                           capture_output=True, text=True, cwd=root, timeout=600,
                           env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"})
@@ -195,7 +273,7 @@ def _validate_export(session, tmp_path):
     assert not [line for line in relevant if "data" in line or "entit" in line or "intent" in line], relevant
     from rasa.shared.nlu.training_data.loading import load_data
 
-    examples = load_data(str(root / export.TRAINING_FILE)).intent_examples
+    examples = load_data(str(training_dir / export.TRAINING_FILE)).intent_examples
     by_text = {e.get("text"): e for e in examples}
     assert by_text["un lampadaire (cassé) (x) rue Pasteur"].get("entities")[0]["value"] == "eclairage"
     assert f"mon mail c'est {export.FAKE_EMAIL}" in by_text
@@ -211,8 +289,11 @@ def test_not_worse():
     assert retrain.parse_metrics('log line\n{"intent_accuracy": 0.5}\n') == {"intent_accuracy": 0.5}
 
 
-def _fake_runner(tmp_path, scores: dict[str, float], fail_train=False):
+def _fake_runner(tmp_path, scores: dict[str, float], fail_train=False, calls: list | None = None):
     def run(cmd, cwd):
+        if calls is not None:
+            test = cmd[cmd.index("--test") + 1] if "--test" in cmd else None
+            calls.append((cmd, Path(test).read_text(encoding="utf-8") if test else None))
         if "train" in cmd:
             if fail_train:
                 return subprocess.CompletedProcess(cmd, 1, "", "boom")
@@ -226,7 +307,8 @@ def _fake_runner(tmp_path, scores: dict[str, float], fail_train=False):
 
 
 @pytest.mark.parametrize("new_score,expected,loads", [(0.9, "loaded", 1), (0.7, "rejected", 0)])
-def test_retrain_job_loads_only_a_model_not_worse(db_url, tmp_path, monkeypatch, new_score, expected, loads):
+def test_retrain_job_loads_only_a_model_not_worse(db_url, tmp_path, monkeypatch, new_score, expected, loads,
+                                                  training_dir):
     models = tmp_path / "models"
     models.mkdir()
     (models / "old.tar.gz").write_bytes(b"old")
@@ -244,6 +326,36 @@ def test_retrain_job_loads_only_a_model_not_worse(db_url, tmp_path, monkeypatch,
         assert job.finished_at is not None and "Évaluation du nouveau modèle" in job.log
 
 
+def test_retrain_trains_on_data_and_the_folder_and_evaluates_on_both_heldout_sets(db_url, tmp_path, monkeypatch,
+                                                                                 training_dir):
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / "old.tar.gz").write_bytes(b"old")
+    monkeypatch.setenv("RASA_MODELS_DIR", str(models))
+    root = _scratch_project(tmp_path)
+    (root / "tests" / "nlu").mkdir(parents=True)
+    (root / "tests" / "nlu" / "heldout.yml").write_text(
+        'version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n    - bonsoir à tous\n', encoding="utf-8")
+    monkeypatch.setattr(retrain.config, "PROJECT_ROOT", root)
+    with db.unit_of_work(db_url) as session:
+        _annotate(session, "la déchetterie ferme à quelle heure", "ask_opening_hours", 1)
+        _annotate(session, "c'est quand le verre", "ask_waste_collection", 2, destination="test")
+    calls = []
+    job_id = retrain.create_job(db_url, "camille")
+    assert retrain.run_job(db_url, job_id, _fake_runner(tmp_path, {"old": 0.8, "new": 0.9}, calls=calls),
+                           lambda p: None) == "loaded"
+    train = next(cmd for cmd, _ in calls if "train" in cmd)
+    data = train[train.index("--data") + 1:train.index("--config")]
+    assert data == ["data", str(training_dir / "nlu")]
+    evaluations = [test for cmd, test in calls if "evaluate_nlu.py" in " ".join(cmd)]
+    assert len(evaluations) == 2 and evaluations[0] == evaluations[1]  # before and after on the same set
+    merged = yaml.safe_load(evaluations[0])["nlu"]
+    assert [item["intent"] for item in merged] == ["greet", "ask_waste_collection"]
+    assert not list((root / "data").rglob("review*")) and not list((root / "tests").rglob("*review*"))
+    with db.unit_of_work(db_url) as session:
+        assert "Export terminé" in session.get(RetrainJob, job_id).log
+
+
 def test_a_stale_job_does_not_block_retraining(db_url):
     job_id = retrain.create_job(db_url, "camille")
     with db.unit_of_work(db_url) as session:
@@ -253,7 +365,7 @@ def test_a_stale_job_does_not_block_retraining(db_url):
         assert session.get(RetrainJob, job_id).status == "failed"
 
 
-def test_retrain_failure_is_reported(db_url, tmp_path, monkeypatch):
+def test_retrain_failure_is_reported(db_url, tmp_path, monkeypatch, training_dir):
     monkeypatch.setenv("RASA_MODELS_DIR", str(tmp_path))
     monkeypatch.setattr(retrain.config, "PROJECT_ROOT", _scratch_project(tmp_path))
     job_id = retrain.create_job(db_url, "camille")

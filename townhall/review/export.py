@@ -1,9 +1,17 @@
-"""Turn trainers' annotations into Rasa NLU training data.
+"""Turn trainers' annotations into Rasa NLU training data, outside the source tree.
 
-``data/nlu/review_corrections.yml`` is regenerated as a whole from our tables at each export:
-sorted, deduplicated, and without the examples already written by hand in other files (which
-are never touched). Annotations whose destination is ``test`` go to
-``tests/nlu/heldout_review.yml`` instead (the held-out set), never to both.
+The files are written into the training data folder (``TRAINING_DATA_DIR``, default
+``var/training/``, never inside the checkout's ``data/`` or ``tests/``):
+
+- ``nlu/review_corrections.yml``: regenerated as a whole from our tables at each export, sorted,
+  deduplicated, and without the examples already written by hand in the project (never touched);
+- ``tests/heldout_review.yml``: annotations whose destination is ``test`` (the trainers'
+  held-out set), never in both files.
+
+Retraining (``townhall.review.retrain``) trains on ``data/`` plus ``nlu/`` and evaluates on
+``tests/nlu/heldout.yml`` plus ``tests/heldout_review.yml``. When ``TRAINING_DATA_GIT`` names a
+git work tree, each export that changes something is also committed there on a new branch
+``review/<date>-<n>`` (``townhall.review.training_repo``), to be reviewed like code; never pushed.
 
 E-mail addresses, phone numbers and ANTS numbers are replaced by fictional ones before they
 reach a file (``townhall.masking``).
@@ -15,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,10 +33,11 @@ from sqlalchemy.orm import Session
 
 from townhall import config, db
 from townhall import masking
+from townhall.review import training_repo
 from townhall.review.models import MessageAnnotation
 
-TRAINING_FILE = Path("data/nlu/review_corrections.yml")
-HELDOUT_FILE = Path("tests/nlu/heldout_review.yml")
+TRAINING_FILE = Path("nlu/review_corrections.yml")  # relative to the training data folder
+HELDOUT_FILE = Path("tests/heldout_review.yml")
 FAKE_EMAIL = "camille.martin@example.org"
 FAKE_PHONE = "06 12 34 56 78"
 FAKE_ANTS = "0123456789"
@@ -46,6 +56,25 @@ class ExportResult:
     changed: bool = False
     training_path: Path | None = None
     heldout_path: Path | None = None
+    folder: Path | None = None
+    git_repo: Path | None = None
+    git_branch: str | None = None
+    git_commit: str | None = None
+    git_error: str | None = None
+
+    def summary(self) -> str:
+        """What the export did, in French, for the back office and the command line."""
+        text = (f"Export terminé : {self.training} exemple(s) d'entraînement, {self.heldout} exemple(s) de test, "
+                f"{self.skipped_known} déjà présent(s) dans les données écrites à la main. "
+                f"Fichiers {'modifiés' if self.changed else 'inchangés'} dans {self.folder}.")
+        if self.git_error:
+            text += f" Le dépôt Git {self.git_repo} n'a pas reçu l'export : {self.git_error}."
+        elif self.git_branch:
+            text += (f" Dépôt Git {self.git_repo} : branche {self.git_branch}, commit {self.git_commit[:12]}, "
+                     "à relire puis à fusionner (rien n'est envoyé vers un autre serveur).")
+        elif self.git_repo:
+            text += f" Dépôt Git {self.git_repo} : rien de nouveau, aucune branche créée."
+        return text
 
 
 def _plain(segment: str) -> str:
@@ -126,15 +155,26 @@ def _write(path: Path, content: str) -> bool:
     return True
 
 
+_CONFIGURED = object()
+
+
 def export(session: Session, root: Path | None = None, include_heldout: bool = True,
-           intents: set[str] | None = None) -> ExportResult:
-    """Regenerate the review files from the annotations (idempotent)."""
+           intents: set[str] | None = None, folder: Path | None = None,
+           git_repo: Path | None | object = _CONFIGURED) -> ExportResult:
+    """Regenerate the review files from the annotations (idempotent).
+
+    ``root`` is the project whose hand-written examples are skipped; ``folder`` where the files
+    go (default ``config.training_data_dir()``); ``git_repo`` a git work tree where a changed
+    export is committed on a new branch (default ``config.training_data_git()``, None: no git).
+    """
     root = Path(root or config.PROJECT_ROOT)
-    training_path, heldout_path = root / TRAINING_FILE, root / HELDOUT_FILE
+    folder = Path(folder or config.training_data_dir())
+    git_repo = config.training_data_git() if git_repo is _CONFIGURED else git_repo
+    training_path, heldout_path = folder / TRAINING_FILE, folder / HELDOUT_FILE
     known = known_examples(root, {training_path.resolve(), heldout_path.resolve()})
     rows = session.execute(select(MessageAnnotation).order_by(MessageAnnotation.annotated_at.desc(),
                                                               MessageAnnotation.id.desc())).scalars()
-    result = ExportResult(training_path=training_path, heldout_path=heldout_path)
+    result = ExportResult(training_path=training_path, heldout_path=heldout_path, folder=folder, git_repo=git_repo)
     chosen: dict[str, tuple[str, str, str]] = {}  # key -> (intent, line, destination); latest wins
     for row in rows:
         if intents is not None and row.intent not in intents:
@@ -160,7 +200,26 @@ def export(session: Session, root: Path | None = None, include_heldout: bool = T
     result.changed = _write(training_path, _document(training))
     if include_heldout and (heldout or heldout_path.exists()):
         result.changed |= _write(heldout_path, _document(heldout))
+    if git_repo is not None:
+        _record(result, git_repo)
     return result
+
+
+def _record(result: ExportResult, repo: Path) -> None:
+    """Commit the folder's files on a new review branch of ``repo``; a failure is reported, not raised."""
+    files = {str(relative): (result.folder / relative).read_text(encoding="utf-8")
+             for relative in (TRAINING_FILE, HELDOUT_FILE) if (result.folder / relative).exists()}
+    message = (f"Corrections des entraîneurs : {result.training} exemple(s) d'entraînement, "
+               f"{result.heldout} exemple(s) de test\n\n"
+               "Exporté par l'outil de révision du back office (python -m townhall.review.export).\n"
+               "À relire avant de fusionner : ces exemples entrent dans l'entraînement de l'assistant.\n")
+    try:
+        recorded = training_repo.record(Path(repo), files, message)
+    except (training_repo.GitError, OSError, subprocess.SubprocessError) as exc:
+        result.git_error = str(exc)
+        return
+    if recorded is not None:
+        result.git_branch, result.git_commit = recorded.branch, recorded.commit
 
 
 def domain_intents(root: Path | None = None) -> set[str]:
@@ -175,8 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with db.unit_of_work() as session:
         result = export(session, include_heldout=not args.no_heldout, intents=domain_intents())
-    print(f"{result.training} exemple(s) d'entraînement, {result.heldout} exemple(s) de test, "
-          f"{result.skipped_known} déjà connu(s) ; fichier {'modifié' if result.changed else 'inchangé'}.")
+    print(result.summary())
     for conflict in result.conflicts:
         print("Conflit :", conflict)
     return 0

@@ -1,10 +1,13 @@
 """Retrain with the trainers' corrections, compare, and load the new model only if it is not worse.
 
 Steps of a job (its progress is stored in ``review_retrain_jobs`` so the page can show it):
-1. export the annotations (``townhall.review.export``);
-2. evaluate the current model (``scripts/evaluate_nlu.py --model PATH --json``);
-3. ``rasa train`` into a new file ``models/review-<date>.tar.gz``;
-4. evaluate the new model;
+1. export the annotations (``townhall.review.export``) into the training data folder
+   (``TRAINING_DATA_DIR``, default ``var/training/``; nothing is written into the checkout);
+2. evaluate the current model (``scripts/evaluate_nlu.py --model PATH --test SET --json``) on the
+   project's held-out set plus the trainers' one (``<folder>/tests/heldout_review.yml``), merged
+   into a temporary file;
+3. ``rasa train --data data <folder>/nlu`` into a new file ``models/review-<date>.tar.gz``;
+4. evaluate the new model on the same set;
 5. if no figure dropped by more than ``RETRAIN_TOLERANCE`` (default 0.005), load it into the
    running Rasa server (``PUT /model?token=RASA_AUTH_TOKEN``); otherwise keep the old one.
 
@@ -17,12 +20,14 @@ import logging
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable
 
+import yaml
 from sqlalchemy import select
 
 from townhall import config, db
@@ -99,18 +104,44 @@ def parse_metrics(stdout: str) -> dict:
     return json.loads(stdout)
 
 
-def evaluate(model: Path, runner: Runner) -> dict:
+def evaluation_set(folder: Path, scratch: Path) -> Path | None:
+    """The project's held-out set and the trainers' one merged into ``scratch`` (None: no trainers' examples)."""
+    from townhall.review.export import HELDOUT_FILE
+
+    def items(path: Path) -> list:
+        content = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None
+        return (content or {}).get("nlu") or []
+
+    review = items(folder / HELDOUT_FILE)
+    if not review:
+        return None
+    merged = scratch / "heldout_with_review.yml"
+    document = {"version": "3.1", "nlu": items(config.PROJECT_ROOT / "tests" / "nlu" / "heldout.yml") + review}
+    merged.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return merged
+
+
+def evaluate(model: Path, runner: Runner, test: Path | None = None) -> dict:
     cmd = [sys.executable, "scripts/evaluate_nlu.py", "--model", str(model), "--json"]
+    if test is not None:
+        cmd[-1:-1] = ["--test", str(test)]
     done = runner.run(cmd, config.PROJECT_ROOT)
     if done.returncode != 0:
         raise RuntimeError(f"évaluation impossible : {(done.stderr or done.stdout or '')[-500:]}")
     return parse_metrics(done.stdout)
 
 
-def train(runner: Runner) -> Path:
+def training_data(folder: Path) -> list[str]:
+    """``data`` plus the trainers' corrections of the training data folder, when there are some."""
+    corrections = folder / "nlu"
+    return ["data"] + ([str(corrections)] if any(corrections.glob("*.yml")) else [])
+
+
+def train(runner: Runner, data_folder: Path | None = None) -> Path:
     name = "review-" + datetime.now(config.TIMEZONE).strftime("%Y%m%d-%H%M%S")
     folder = models_dir()
-    cmd = ["nice", "-n", "10", rasa_bin(), "train", "--domain", "domain", "--data", "data",
+    cmd = ["nice", "-n", "10", rasa_bin(), "train", "--domain", "domain",
+           "--data", *training_data(data_folder or config.training_data_dir()),
            "--config", "config.yml", "--out", str(folder), "--fixed-model-name", name]
     done = runner.run(cmd, config.PROJECT_ROOT)
     path = folder / f"{name}.tar.gz"
@@ -146,17 +177,20 @@ def run_job(database_url: str, job_id: int, runner: Runner | None = None,
     try:
         _update(database_url, job_id, status="running", step="Export des corrections")
         with db.unit_of_work(database_url) as session:
-            export.export(session, intents=export.domain_intents())
-        before_model = latest_model()
-        before = None
-        if before_model is not None:
-            _update(database_url, job_id, step="Évaluation du modèle actuel", model_before=str(before_model))
-            before = evaluate(before_model, runner)
-            _update(database_url, job_id, metrics_before=json.dumps(before))
-        _update(database_url, job_id, step="Entraînement du nouveau modèle (plusieurs minutes)")
-        new_model = train(runner)
-        _update(database_url, job_id, step="Évaluation du nouveau modèle", model_after=str(new_model))
-        after = evaluate(new_model, runner)
+            exported = export.export(session, intents=export.domain_intents())
+        _update(database_url, job_id, step=exported.summary()[:255])
+        with tempfile.TemporaryDirectory(prefix="review-eval-") as scratch:
+            test = evaluation_set(exported.folder, Path(scratch))
+            before_model = latest_model()
+            before = None
+            if before_model is not None:
+                _update(database_url, job_id, step="Évaluation du modèle actuel", model_before=str(before_model))
+                before = evaluate(before_model, runner, test)
+                _update(database_url, job_id, metrics_before=json.dumps(before))
+            _update(database_url, job_id, step="Entraînement du nouveau modèle (plusieurs minutes)")
+            new_model = train(runner, exported.folder)
+            _update(database_url, job_id, step="Évaluation du nouveau modèle", model_after=str(new_model))
+            after = evaluate(new_model, runner, test)
         _update(database_url, job_id, metrics_after=json.dumps(after))
         if not not_worse(before, after):
             _update(database_url, job_id, status="rejected", finished_at=db.utcnow(),
