@@ -189,18 +189,17 @@ def main() -> None:
 
 
 async def profile(model: Path, port: int, tracker_url: str, args, token: str) -> None:
-    from urllib.parse import urlsplit
-
     from rasa.core.agent import load_agent
     from rasa.core.utils import AvailableEndpoints
     from rasa.utils.endpoints import EndpointConfig
+    from sqlalchemy.engine import make_url
 
-    parts = urlsplit(tracker_url)
-    if parts.scheme.startswith("postgresql"):
-        store = EndpointConfig(type=STORE, dialect="postgresql", url=parts.hostname, port=parts.port or 5432,
-                               db=parts.path.lstrip("/"), username=parts.username or "postgres")
+    parts = make_url(tracker_url)
+    if parts.get_backend_name() == "postgresql":
+        store = EndpointConfig(type=STORE, dialect="postgresql", url=parts.host, port=parts.port or 5432,
+                               db=parts.database, username=parts.username or "postgres", password=parts.password)
     else:
-        store = EndpointConfig(type=STORE, dialect="sqlite", db=tracker_url.split("///", 1)[1])  # absolute path
+        store = EndpointConfig(type=STORE, dialect="sqlite", db=parts.database)  # absolute path
     import logging
 
     from rasa.utils.common import configure_logging_and_warnings

@@ -22,9 +22,19 @@ import json
 from pathlib import Path
 from typing import Optional, Sequence
 
+import jinja2
+
 from townhall import config, french
 
 TEMPLATE = Path(__file__).resolve().parent / "nginx" / "townhall.conf.template"
+_ENVIRONMENT = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(TEMPLATE.parent),
+    autoescape=False,  # nginx syntax, not HTML
+    undefined=jinja2.StrictUndefined,  # a name missing from render() fails, never renders empty
+    keep_trailing_newline=True,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
 
 
 def unavailable_message() -> str:
@@ -40,8 +50,12 @@ def action_server_down_body() -> str:
     return json.dumps({"events": [], "responses": [{"text": unavailable_message()}]}, ensure_ascii=False)
 
 
-def _servers(addresses: Sequence[str], options: str = "") -> str:
-    return "\n".join(f"        server {address}{options};" for address in addresses)
+def _single_quoted(text: str) -> str:
+    """``text`` safe inside an nginx single-quoted string (a typographic apostrophe for ')."""
+    return text.replace("\\", "\\\\").replace("'", "\u2019")
+
+
+_ENVIRONMENT.filters["single_quoted"] = _single_quoted
 
 
 def render(
@@ -57,22 +71,16 @@ def render(
     """The nginx.conf text, every runtime file (pid, logs) under ``runtime_dir``, the workers'
     temporary files under ``temp_dir`` (default ``runtime_dir/tmp``; it must be writable by
     nginx's unprivileged workers, so it may have to live outside a private var/)."""
-    body = action_server_down_body()
-    if "'" in body:  # nginx single-quoted string
-        body = body.replace("'", "\u2019")
-    values = {
-        "RUNTIME_DIR": str(Path(runtime_dir).resolve()),
-        "TEMP_DIR": str(Path(temp_dir).resolve() if temp_dir else Path(runtime_dir).resolve() / "tmp"),
-        "RASA_SERVERS": _servers(rasa, " max_fails=1 fail_timeout=5s"),
-        "ACTION_SERVERS": _servers(actions, " max_fails=1 fail_timeout=3s"),
-        "LISTEN_RASA": f"{listen_host}:{listen_rasa}",
-        "LISTEN_ACTIONS": f"127.0.0.1:{listen_actions}",
-        "ACTIONS_DOWN_BODY": body,
-    }
-    text = TEMPLATE.read_text(encoding="utf-8")
-    for key, value in values.items():
-        text = text.replace("{{" + key + "}}", value)
-    return text
+    runtime = Path(runtime_dir).resolve()
+    return _ENVIRONMENT.get_template(TEMPLATE.name).render(
+        runtime_dir=runtime,
+        temp_dir=Path(temp_dir).resolve() if temp_dir else runtime / "tmp",
+        rasa_servers=list(rasa),
+        action_servers=list(actions),
+        listen_rasa=f"{listen_host}:{listen_rasa}",
+        listen_actions=f"127.0.0.1:{listen_actions}",
+        actions_down_body=action_server_down_body(),
+    )
 
 
 def main() -> None:

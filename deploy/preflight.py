@@ -10,11 +10,11 @@ when any service is unreachable, and each problem is printed on its own line.
 from __future__ import annotations
 
 import os
-import socket
 import sys
 from dataclasses import dataclass
 from typing import List, Optional
-from urllib.parse import urlsplit
+
+from townhall.db import is_sqlite, redacted_url
 
 DEFAULT_TIMEOUT = 3.0
 
@@ -29,17 +29,9 @@ class Problem:
         return f"{self.service} unreachable at {self.url}: {self.reason}"
 
 
-def _redact(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-        return parts._replace(netloc=netloc).geturl()
-    return url
-
-
 def check_database(url: str, service: str = "database", timeout: float = DEFAULT_TIMEOUT) -> Optional[Problem]:
     """Open one connection and run ``SELECT 1``; SQLite files are always reachable."""
-    if url.startswith("sqlite"):
+    if is_sqlite(url):
         return None
     from sqlalchemy import create_engine, text
     from sqlalchemy.exc import SQLAlchemyError
@@ -51,30 +43,33 @@ def check_database(url: str, service: str = "database", timeout: float = DEFAULT
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except SQLAlchemyError as error:
-        reason = str(getattr(error, "orig", error)).strip().splitlines()[0]
-        return Problem(service, _redact(url), reason)
+        return Problem(service, redacted_url(url), _reason(getattr(error, "orig", None) or error))
     finally:
         engine.dispose()
     return None
 
 
 def check_redis(url: str, timeout: float = DEFAULT_TIMEOUT) -> Optional[Problem]:
-    """Send PING over a plain socket (no client library needed) and expect +PONG."""
-    parts = urlsplit(url)
-    host, port = parts.hostname or "127.0.0.1", parts.port or 6379
+    """Connect with redis-py (the client Rasa's lock store uses) and send PING, without retries."""
+    import redis
+
     try:
-        with socket.create_connection((host, port), timeout=timeout) as sock:
-            sock.settimeout(timeout)
-            if parts.password:
-                sock.sendall(f"AUTH {parts.password}\r\n".encode())
-                sock.recv(64)
-            sock.sendall(b"PING\r\n")
-            answer = sock.recv(64)
-    except OSError as error:
-        return Problem("Redis (lock store)", _redact(url), error.strerror or str(error))
-    if not answer.startswith(b"+PONG"):
-        return Problem("Redis (lock store)", _redact(url), answer.decode("ascii", "replace").strip() or "no answer")
+        client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+    except ValueError as error:  # not a redis://, rediss:// or unix:// URL
+        return Problem("Redis (lock store)", redacted_url(url), _reason(error))
+    try:
+        if not client.ping():
+            return Problem("Redis (lock store)", redacted_url(url), "no answer")
+    except redis.RedisError as error:
+        return Problem("Redis (lock store)", redacted_url(url), _reason(error))
+    finally:
+        client.close()
     return None
+
+
+def _reason(error: Exception) -> str:
+    """The first line of an error's message, the way the database driver or Redis said it."""
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
 def check_environment(env: Optional[dict] = None, timeout: float = DEFAULT_TIMEOUT) -> List[Problem]:

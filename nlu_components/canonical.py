@@ -34,16 +34,12 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from townhall import codes
+
 logger = logging.getLogger(__name__)
 
-CANONICAL: Dict[str, List[str]] = {
-    "facility": "mairie piscine mediatheque decheterie cimetiere ccas police_municipale services_techniques".split(),
-    "procedure": ("passeport carte_identite acte_naissance acte_mariage acte_deces inscription_electorale "
-                  "recensement_citoyen mariage pacs urbanisme inscription_scolaire attestation_accueil").split(),
-    "incident_category": ("voirie eclairage proprete depot_sauvage graffiti mobilier_urbain espaces_verts "
-                          "signalisation eau").split(),
-    "waste_type": "ordures_menageres recyclables verre encombrants dechets_verts".split(),
-}
+# The canonical values of each categorical entity (shared/CONTRACT.md section 2).
+CANONICAL: Dict[str, List[str]] = {entity: list(values) for entity, values in codes.BY_KIND.items()}
 
 # Intents where a categorical entity found only by the gazetteer is worth adding.
 GAZETTEER_INTENTS: Dict[str, List[str]] = {

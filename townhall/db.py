@@ -12,7 +12,8 @@ from datetime import datetime, timezone
 from typing import Iterator
 
 from sqlalchemy import DateTime, MetaData, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, declarative_base, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -51,6 +52,22 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def redacted_url(url: str) -> str:
+    """``url`` with its password shown as ``***``, for messages and logs (any ``scheme://`` URL:
+    databases, Redis). A text that is not such a URL is returned as it is."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+def is_sqlite(url: str) -> bool:
+    try:
+        return make_url(url).get_backend_name() == "sqlite"
+    except ArgumentError:
+        return False
+
+
 _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
 
@@ -70,8 +87,6 @@ def _private_sqlite_file(url: str) -> None:
     import os
     from pathlib import Path
 
-    from sqlalchemy.engine import make_url
-
     database = make_url(url).database
     if not database or database == ":memory:" or database.startswith("file:"):
         return
@@ -90,7 +105,7 @@ def get_engine(url: str | None = None) -> Engine:
     with _engines_lock:
         engine = _engines.get(url)
         if engine is None:
-            if url.startswith("sqlite"):
+            if is_sqlite(url):
                 _private_sqlite_file(url)  # personal data: never world-readable
                 engine = create_engine(url, future=True, connect_args={"check_same_thread": False, "timeout": 30})
                 event.listen(engine, "connect", _sqlite_pragmas)

@@ -39,7 +39,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO)
     load(today=args.today)
-    print(f"Base de données prête : {config.database_url()}")
+    print(f"Base de données prête : {db.redacted_url(config.database_url())}")
 
 
 if __name__ == "__main__":

@@ -351,6 +351,19 @@ def test_demo_page_uses_configured_urls_not_the_host_header(app, monkeypatch):
     assert 'src="http://localhost:8000/widget.js"' in client.get("/demo").text
 
 
+def test_demo_page_escapes_the_commune_settings(app, monkeypatch):
+    monkeypatch.setenv("COMMUNE_NAME", 'Ville "<b>test</b>"')
+    monkeypatch.setenv("COMMUNE_PHONE", "+33240123499")
+    page = TestClient(app).get("/demo?couleur=%23aabbcc&transport=rest").text
+    assert "<b>test</b>" not in page and "Mairie de Ville &#34;&lt;b&gt;test&lt;/b&gt;&#34;" in page
+    assert page.startswith("<!doctype html>") and "Téléphone : 02 40 12 34 99" in page
+    tag = ('<script src="http://localhost:8000/widget.js" data-commune="Ville &#34;&lt;b&gt;test&lt;/b&gt;&#34;" '
+           'data-color="#aabbcc" data-server="http://localhost:5005" data-transport="rest" defer></script>')
+    assert page.count(tag) == 1  # the live tag, and the same tag shown as text in <code>
+    assert "<code>&lt;script src=&#34;http://localhost:8000/widget.js&#34;" in page
+    assert 'data-color="#1f5a96"' in TestClient(app).get("/demo?couleur=red").text
+
+
 # --- Open311: no personal data in public answers ------------------------------------------------
 
 

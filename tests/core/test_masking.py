@@ -9,16 +9,45 @@ from townhall.review import export
 HIDDEN = masking.MASK
 
 
-@pytest.mark.parametrize("phone", [
-    "06 12 34 56 78", "06.12.34.56.78", "06-12-34-56-78", "0612345678", "06/12/34/56/78", "+33 6 12 34 56 78",
-    "+33 (0)6 12 34 56 78", "0033 6 12 34 56 78", "+44 20 7946 0958", "+32 470 12 34 56", "01 23 45 67 89",
-])
-def test_phones_in_every_usual_shape_are_hidden(phone):
-    text = f"appelez-moi au {phone}, merci"
+# Numbers as citizens type them: French national, +33 and 0033, with or without "(0)", grouped
+# by two or otherwise, spaces (also non-breaking), dots, dashes, slashes, or a mix of them.
+FRENCH_SHAPES = [
+    "0612345678", "06 12 34 56 78", "06.12.34.56.78", "06-12-34-56-78", "06/12/34/56/78", "06 12.34-56 78",
+    "06\u00a012\u00a034\u00a056\u00a078", "06\u202f12\u202f34\u202f56\u202f78", "0 612 345 678", "06 1234 5678",
+    "+33612345678", "+33 6 12 34 56 78", "+33 (0)6 12 34 56 78", "+33(0)612345678", "+33.6.12.34.56.78",
+    "+33-6-12-34-56-78", "(+33) 6 12 34 56 78", "0033612345678", "0033 6 12 34 56 78", "0033 (0)6 12 34 56 78",
+    "00 33 6 12 34 56 78", "+33 1 23 45 67 89", "01 23 45 67 89", "01.23.45.67.89", "09 70 12 34 56", "0 800 12 34 56",
+]
+FOREIGN_SHAPES = ["+44 20 7946 0958", "+32 470 12 34 56", "0032 470 12 34 56"]
+
+
+@pytest.mark.parametrize("phone", FRENCH_SHAPES + FOREIGN_SHAPES)
+def test_phones_in_every_usual_shape_are_hidden_exactly(phone):
+    text = f"Mon numéro : {phone}. Rappelez-moi demain."
     masked = masking.mask_contacts(text)
     assert len(masked) == len(text)
     assert not any(ch.isdigit() for ch in masked), masked
-    assert masked.startswith("appelez-moi au ") and masked.endswith(", merci")
+    assert masked.startswith("Mon numéro : ") and masked.endswith(". Rappelez-moi demain.")
+    contacts = masking.find_contacts(text)
+    assert [c.kind for c in contacts] == ["phone"]
+    # the whole number is found, from its first digit (or "+", "(") to its last digit
+    found = text[contacts[0].start:contacts[0].end]
+    assert found.lstrip("(+")[0].isdigit() and found[-1].isdigit()
+    assert sum(ch.isdigit() for ch in found) == sum(ch.isdigit() for ch in phone)
+
+
+@pytest.mark.parametrize("text", [
+    "rendez-vous le 12/12/2026 à 14 h 30", "le 03.12.2026 à 9h", "RDV-7K3F9Q", "sig 4hx2pl", "au 12 rue Pasteur, 44850",
+    "entre le n° 10 et le n° 30", "3 enfants de 4, 7 et 12 ans", "avant 2027",
+])
+def test_dates_references_and_addresses_are_not_taken_for_phones(text):
+    assert masking.mask_contacts(text) == text
+
+
+def test_known_e164_phone_is_hidden_as_typed_in_france():
+    known = masking.known_patterns(["+33612345678"])
+    assert known.search("06 12 34 56 78")
+    assert masking.mask_contacts("rappel au 06 12 34 56 78", known=known) == "rappel au •• •• •• •• ••"
 
 
 def test_two_numbers_in_a_row_are_both_hidden():

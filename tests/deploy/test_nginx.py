@@ -16,8 +16,8 @@ import pytest
 from deploy import nginx
 from deploy.cluster import free_port
 
+
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
-pytestmark = pytest.mark.skipif(NGINX is None, reason="nginx is not installed (scripts/setup.sh --test installs it)")
 
 
 class Backend:
@@ -55,6 +55,8 @@ class Backend:
 
 @pytest.fixture
 def balancer(tmp_path):
+    if NGINX is None:
+        pytest.skip("nginx is not installed (scripts/setup.sh --test installs it)")
     rasa = [Backend("rasa-1"), Backend("rasa-2")]
     actions = [Backend("actions-1"), Backend("actions-2")]
     ports = {"rasa": free_port(), "actions": free_port()}
@@ -127,3 +129,36 @@ def test_a_rejected_form_validation_reaches_rasa_unchanged(balancer):
         backend.status = 400
     answer = httpx.post(base["actions"] + "/webhook", json={"next_action": "x"})
     assert answer.status_code == 400
+
+
+# --- the rendered text (no nginx needed) -----------------------------------------------------------
+
+
+def test_every_server_is_listed_in_its_upstreams(tmp_path):
+    conf = nginx.render(["10.0.0.1:5101", "10.0.0.2:5102"], ["10.0.0.3:5201"], runtime_dir=tmp_path)
+    for upstream in ("rasa", "rasa_socketio"):
+        block = conf.split(f"upstream {upstream} {{", 1)[1].split("}", 1)[0]
+        assert "        server 10.0.0.1:5101 max_fails=1 fail_timeout=5s;\n" in block
+        assert "        server 10.0.0.2:5102 max_fails=1 fail_timeout=5s;\n" in block
+        assert "5201" not in block
+    actions = conf.split("upstream actions {", 1)[1].split("}", 1)[0]
+    assert actions.count("server ") == 1 and "server 10.0.0.3:5201 max_fails=1 fail_timeout=3s;" in actions
+    assert f"pid {tmp_path.resolve()}/nginx.pid;" in conf and f"proxy_temp_path {tmp_path.resolve()}/tmp/proxy;" in conf
+    assert "{{" not in conf and "{%" not in conf
+
+
+def test_the_fallback_body_is_valid_json_inside_single_quotes(tmp_path, monkeypatch):
+    monkeypatch.setattr(nginx, "unavailable_message", lambda: "Merci d'appeler l'accueil \\ « standard »")
+    conf = nginx.render(["127.0.0.1:1"], ["127.0.0.1:2"], runtime_dir=tmp_path)
+    quoted = conf.split("return 200 '", 1)[1].split("';\n", 1)[0]
+    assert "'" not in quoted
+    unescaped = quoted.replace("\\\\", "\\")  # what nginx reads from its single-quoted string
+    assert json.loads(unescaped)["responses"][0]["text"] == "Merci d\u2019appeler l\u2019accueil \\ « standard »"
+
+
+def test_the_command_prints_the_configuration(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr("sys.argv", ["nginx", "--rasa", "127.0.0.1:1,127.0.0.1:2", "--actions", "127.0.0.1:3",
+                                     "--dir", str(tmp_path)])
+    nginx.main()
+    out = capsys.readouterr().out
+    assert out.count("server 127.0.0.1:1 ") == 2 and "listen 127.0.0.1:5005 reuseport;" in out

@@ -44,3 +44,13 @@ def test_every_variable_is_substituted_by_rasa(monkeypatch):
 def test_the_embedded_default_sets_nothing():
     assert production_env.exports({"DATABASE_URL": "sqlite:///var/townhall.db"}) == {}
     assert production_env.exports({}) == {}
+
+
+def test_url_parts_are_decoded_and_defaults_filled():
+    values = production_env.exports({"DATABASE_URL": "postgresql+psycopg2://ville%40mairie:p%3Ass%2Fw@db/rasa_conv"})
+    assert values["TRACKER_DATABASE_URL"] == "postgresql+psycopg2://ville%40mairie:p%3Ass%2Fw@db/rasa_conv"
+    assert (values["TRACKER_DB_USER"], values["TRACKER_DB_PASSWORD"]) == ("ville@mairie", "p:ss/w")
+    assert (values["TRACKER_DB_HOST"], values["TRACKER_DB_PORT"], values["TRACKER_DB_NAME"]) == ("db", "5432", "rasa_conv")
+    assert (values["REDIS_HOST"], values["REDIS_PORT"], values["REDIS_DB"]) == ("127.0.0.1", "6379", "1")
+    tracker = production_env.exports({"DATABASE_URL": "postgresql://a@b/c", "TRACKER_DATABASE_URL": "postgresql://t@h:6543/"})
+    assert (tracker["TRACKER_DB_HOST"], tracker["TRACKER_DB_PORT"], tracker["TRACKER_DB_NAME"]) == ("h", "6543", "postgres")

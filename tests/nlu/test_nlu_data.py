@@ -110,6 +110,20 @@ def test_heldout_canonical_annotations_resolve():
                 assert value in CANONICAL[name], (example["text"], name, value)
 
 
+def test_training_annotations_and_synonyms_resolve_to_codes(training_data):
+    """Every categorical value of the training data is a code of townhall/codes.py, directly or by a synonym."""
+    synonyms = training_data.entity_synonyms
+    for example in training_data.entity_examples:
+        for ent in example.get("entities") or []:
+            if ent["entity"] in CANONICAL:
+                value = str(ent["value"])
+                assert synonyms.get(value, value) in CANONICAL[ent["entity"]], (example.get("text"), ent)
+    targets = set(synonyms.values())
+    codes_of_any_kind = {v for values in CANONICAL.values() for v in values}
+    stray = {t for t in targets if re.fullmatch(r"[a-z]+(_[a-z]+)+", t)} - codes_of_any_kind
+    assert not stray, f"synonyms leading to unknown codes: {sorted(stray)}"
+
+
 def test_every_canonical_value_has_synonyms(training_data):
     targets = Counter(training_data.entity_synonyms.values())
     for entity, values in CANONICAL.items():

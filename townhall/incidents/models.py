@@ -18,20 +18,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import relationship
 
+from townhall import codes
 from townhall.db import Base, UTCDateTime, utcnow
 
-# The canonical incident_category values (shared/CONTRACT.md section 2).
-CATEGORIES = (
-    "voirie",
-    "eclairage",
-    "proprete",
-    "depot_sauvage",
-    "graffiti",
-    "mobilier_urbain",
-    "espaces_verts",
-    "signalisation",
-    "eau",
-)
+# The canonical incident_category values (shared/CONTRACT.md section 2) come from townhall.codes.
+CATEGORIES = tuple(codes.INCIDENT_CATEGORIES)
 
 OPEN = "open"
 ACKNOWLEDGED = "acknowledged"

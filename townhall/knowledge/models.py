@@ -22,16 +22,13 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from townhall import codes
 from townhall.db import Base, UTCDateTime, utcnow
 
-FACILITY_CODES = (
-    "mairie", "piscine", "mediatheque", "decheterie", "cimetiere", "ccas", "police_municipale", "services_techniques",
-)
-PROCEDURE_CODES = (
-    "passeport", "carte_identite", "acte_naissance", "acte_mariage", "acte_deces", "inscription_electorale",
-    "recensement_citoyen", "mariage", "pacs", "urbanisme", "inscription_scolaire", "attestation_accueil",
-)
-WASTE_TYPES = ("ordures_menageres", "recyclables", "verre", "encombrants", "dechets_verts")
+# The canonical codes (shared/CONTRACT.md section 2) come from townhall.codes.
+FACILITY_CODES = tuple(codes.FACILITIES)
+PROCEDURE_CODES = tuple(codes.PROCEDURES)
+WASTE_TYPES = tuple(codes.WASTE_TYPES)
 ALERT_KINDS = ("travaux", "fermeture", "coupure_eau", "meteo", "autre")
 
 
