@@ -111,8 +111,12 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         self._count_session = sa.select(sa.func.count()).select_from(events).where(in_session)
         self._count_after = sa.select(sa.func.count()).select_from(events).where(
             events.c.sender_id == sender, events.c.id > sa.bindparam("after"))
-        self._tail = (sa.select(events.c.id, events.c.data)
-                      .where(events.c.sender_id == sender).order_by(events.c.id.desc()).limit(TAIL_ROWS))
+        # One round trip before a write: the conversation's last rows and its snapshot.
+        tail = (sa.select(sa.literal(False).label("snapshot"), events.c.id, events.c.data)
+                .where(events.c.sender_id == sender).order_by(events.c.id.desc()).limit(TAIL_ROWS).subquery())
+        self._tail_and_snapshot = sa.union_all(
+            sa.select(tail.c.snapshot, tail.c.id, tail.c.data),
+            sa.select(sa.literal(True), snapshots.c.event_id, snapshots.c.events).where(snapshots.c.sender_id == sender))
         self._row_from_end = (sa.select(events.c.id, events.c.type_name).where(events.c.sender_id == sender)
                               .order_by(events.c.id.desc()).limit(1).offset(sa.bindparam("back")))
         self._delete_snapshot = snapshots.delete().where(snapshots.c.sender_id == sender)
@@ -199,9 +203,10 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
 
     def _stored_part(self, conn: Any, sender_id: Text, events: List[Any]) -> WindowState:
         """Which of the tracker's events are a snapshot's, and which are already stored."""
-        snapshot = conn.execute(self._select_snapshot, {"sender": sender_id}).first()
-        prefix = tracker_window.prefix_of(events, json.loads(snapshot.events)) if snapshot is not None else 0
-        tail = conn.execute(self._tail, {"sender": sender_id}).all()
+        found = conn.execute(self._tail_and_snapshot, {"sender": sender_id}).all()
+        snapshot = next((row for row in found if row.snapshot), None)
+        tail = sorted((row for row in found if not row.snapshot), key=lambda row: row.id, reverse=True)
+        prefix = tracker_window.prefix_of(events, json.loads(snapshot.data)) if snapshot is not None else 0
         if not tail:
             return WindowState(prefix, prefix)
         stored = tracker_window.stored_through(events, tail, prefix)
@@ -209,7 +214,7 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
             if prefix:
                 logger.warning(f"Tracker of '{sender_id}' does not hold its last stored event: events "
                                f"counted after its snapshot")
-                count = conn.execute(self._count_after, {"sender": sender_id, "after": snapshot.event_id})
+                count = conn.execute(self._count_after, {"sender": sender_id, "after": snapshot.id})
                 stored = prefix + count.scalar_one()
             else:
                 stored = conn.execute(self._count_session, {"sender": sender_id}).scalar_one()

@@ -67,16 +67,22 @@ class WindowState:
     stored: int = 0
 
 
-def _parsed(row: Any) -> Optional[Event]:
+def _data(row: Any) -> Dict[str, Any]:
     try:
-        return Event.from_parameters(json.loads(row.data))
+        data = json.loads(row.data)
+        return data if isinstance(data, dict) else {}
+    except (TypeError, ValueError):
+        return {}
+
+
+def _same(event: Event, data: Dict[str, Any]) -> bool:
+    """Whether the tracker's event is the stored one (type, time, then content)."""
+    if event.type_name != data.get("event") or event.timestamp != data.get("timestamp"):
+        return False
+    try:
+        return event == Event.from_parameters(data)
     except (ValueError, TypeError, KeyError, AttributeError):
-        return None
-
-
-def _same(event: Event, stored: Optional[Event]) -> bool:
-    return (stored is not None and event.type_name == stored.type_name
-            and event.timestamp == stored.timestamp and event == stored)
+        return False
 
 
 def stored_through(events: Sequence[Event], tail: Sequence[Any], prefix: int = 0) -> Optional[int]:
@@ -90,8 +96,8 @@ def stored_through(events: Sequence[Event], tail: Sequence[Any], prefix: int = 0
     happened to the tracker object since it was read (copied, rebuilt from its events, events
     dropped from the front by ``max_event_history``), where a position remembered on the
     tracker object would be lost or stale and the new events silently not written."""
-    rows = [_parsed(row) for row in tail]
-    if not rows or rows[0] is None:
+    rows = [_data(row) for row in tail]
+    if not rows:
         return None
     for i in range(len(events) - 1, prefix - 1, -1):
         if _same(events[i], rows[0]) and all(
