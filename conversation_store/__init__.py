@@ -54,6 +54,10 @@ KINDS = {"user": "user", "bot": "bot", "action": "action", "slot": "slot", "acti
 RASA_TYPES = {kind: type_name for type_name, kind in KINDS.items()}
 # Rasa's own bookkeeping actions, never shown as a step of the conversation.
 INTERNAL_ACTIONS = {"action_listen", "action_session_start"}
+# What Rasa (and our domain) predict when the assistant did not understand.
+FALLBACK_INTENTS = {"nlu_fallback"}
+FALLBACK_ACTIONS = {"action_default_fallback", "action_two_stage_fallback", "utter_default",
+                    "utter_ask_rephrase", "utter_please_rephrase"}
 
 
 def delete_snapshots(conn: Connection, sender_ids: Iterable[str]) -> int:
@@ -117,11 +121,13 @@ def to_event(row) -> Event | None:
                   internal=kind == "action" and row.action_name in INTERNAL_ACTIONS)
     if kind == "user":
         event.message = _message(row, data)
+        event.fallback = event.message.intent in FALLBACK_INTENTS
     elif kind == "bot":
         event.text = data.get("text") or ""
         event.buttons = (data.get("data") or {}).get("buttons") or []
     elif kind == "action":
         event.name = row.action_name
+        event.fallback = row.action_name in FALLBACK_ACTIONS
     elif kind in ("slot", "loop"):
         event.name, event.value = data.get("name"), data.get("value")
     return event

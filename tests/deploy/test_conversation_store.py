@@ -41,6 +41,8 @@ def test_events_are_read_as_plain_records(store):
     assert user.message.entities[0]["value"] == "passeport"
     assert [(e.name, e.value) for e in events if e.kind == "loop"] == [("booking_form", None), (None, None)]
     assert [e.event_id for e in events] == sorted(e.event_id for e in events)
+    assert not any(e.fallback for e in events)
+    assert [e.name for e in store.read(sender_id="demo-confus") if e.fallback] == ["action_default_fallback"]
     only = store.read(sender_id="demo-rdv", kinds=("user",), event_id=user.event_id)
     assert [e.message.text for e in only] == [user.message.text]
 

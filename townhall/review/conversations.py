@@ -25,9 +25,6 @@ from townhall import config, masking
 from townhall.text import fold
 
 LOW_CONFIDENCE = 0.6
-FALLBACK_INTENTS = {"nlu_fallback"}
-FALLBACK_ACTIONS = {"action_default_fallback", "action_two_stage_fallback", "utter_default",
-                    "utter_ask_rephrase", "utter_please_rephrase"}
 HANDOFF_INTENTS = {"request_human"}
 
 
@@ -214,6 +211,7 @@ class Event:
     name: str | None = None  # action, slot, loop (None: the form ended)
     value: object = None  # slot
     internal: bool = False  # an action of the engine's own bookkeeping (waiting, session start)
+    fallback: bool = False  # the assistant did not understand (the message, or its answer to it)
 
 
 class ConversationStore(Protocol):
@@ -260,7 +258,7 @@ def summaries(store: ConversationStore) -> list[Summary]:
         summary.last_at = max(summary.last_at, at)
         summary.started_at = min(summary.started_at, at)
         if event.kind == "action":
-            if event.name in FALLBACK_ACTIONS:
+            if event.fallback:
                 summary.has_fallback = True
             if event.name and "handoff" in event.name:
                 summary.has_handoff = True
@@ -275,7 +273,7 @@ def summaries(store: ConversationStore) -> list[Summary]:
         summary.channel = summary.channel or message.channel
         if message.intent:
             summary.intents.add(message.intent)
-            summary.has_fallback |= message.intent in FALLBACK_INTENTS
+            summary.has_fallback |= event.fallback
             summary.has_handoff |= message.intent in HANDOFF_INTENTS
         if message.confidence is not None:
             summary.min_confidence = (message.confidence if summary.min_confidence is None

@@ -78,7 +78,7 @@ def figures(store: conv.ConversationStore, session: Session, days: int = 30, now
         if message.intent:
             intents[message.intent] += 1
         low = message.confidence is not None and message.confidence < conv.LOW_CONFIDENCE
-        if message.intent in conv.FALLBACK_INTENTS or message.intent == "out_of_scope" or low:
+        if event.fallback or message.intent == "out_of_scope" or low:
             k = fold(message.text[:conv.SEARCH_CHARS])  # a huge message is cut, never folded whole
             if k:
                 unanswered[k] += 1
