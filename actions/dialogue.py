@@ -12,6 +12,7 @@ from rasa_sdk.events import ActionExecuted, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import channel_of, first_entity, in_unit_of_work, latest_text
+from conversation_store import open_store
 from townhall import config, db, feedback, french, handoff, privacy
 
 logger = logging.getLogger(__name__)
@@ -165,7 +166,7 @@ async def _erase_later(sender_id: str) -> None:
 
     def work():
         with db.unit_of_work() as session:
-            return privacy.process_pending(session)
+            return privacy.process_pending(session, open_store())
 
     try:
         await asyncio.to_thread(work)

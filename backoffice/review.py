@@ -15,6 +15,7 @@ from starlette.datastructures import FormData
 
 from backoffice.auth import StaffIdentity, flash, redirect, render, require_login, require_role, verify_csrf
 from backoffice.deps import MAX_DATABASE_INT
+from conversation_store import open_store
 from townhall import config, db, references
 from townhall.review import annotations as notes
 from townhall.review import conversations as conv
@@ -38,8 +39,8 @@ def vocab() -> notes.Vocabulary:
     return _vocabulary
 
 
-def _tracker(request: Request) -> str:
-    return request.app.state.tracker_url
+def _conversations(request: Request) -> conv.ConversationStore:
+    return open_store(request.app.state.tracker_url)
 
 
 def _date(text: str | None) -> date | None:
@@ -80,7 +81,7 @@ def inbox(request: Request, start: str | None = None, end: str | None = None, ch
         done = notes.reviewed_conversations(session)
         tags = notes.tags_by_conversation(session)
         all_tags = notes.all_tags(session)
-    items = conv.inbox(_tracker(request), flt, done, tags)
+    items = conv.inbox(_conversations(request), flt, done, tags)
     pages = max(1, (len(items) + PAGE_SIZE - 1) // PAGE_SIZE)
     page = min(max(1, page), pages)
     shown = items[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
@@ -89,7 +90,7 @@ def inbox(request: Request, start: str | None = None, end: str | None = None, ch
              "reviewed": s.sender_id in done, "tags": sorted(tags.get(s.sender_id, ()))} for s in shown]
     query = {k: v for k, v in request.query_params.items() if k != "page"}
     return render(request, "review/inbox.html", rows=rows, total=len(items), page=page, pages=pages, flt=flt,
-                  params=query, intents=vocab().intents, channels=conv.channels(_tracker(request)),
+                  params=query, intents=vocab().intents, channels=conv.channels(_conversations(request)),
                   tags=all_tags, low_threshold=conv.LOW_CONFIDENCE)
 
 
@@ -111,7 +112,7 @@ def _segments(text: str, entities: list[dict]) -> list[dict]:
 @router.get("/conversation", response_class=HTMLResponse)
 def conversation(request: Request, sender: str, user: StaffIdentity = Depends(require_login)):
     masked = user.masks_contacts
-    turns = conv.conversation(_tracker(request), sender, masked=masked)  # texts cut and masked once
+    turns = conv.conversation(_conversations(request), sender, masked=masked)  # texts cut and masked once
     if not turns:
         raise HTTPException(404, detail="Cette conversation n'existe pas ou a été supprimée.")
     with db.unit_of_work(request.app.state.database_url) as session:
@@ -187,7 +188,7 @@ async def annotate(request: Request, user: StaffIdentity = Depends(require_train
     form = await request.form()
     sender = str(form.get("sender") or "")
     event_id = _event_id(form.get("event_id"))
-    message = conv.user_message(_tracker(request), sender, event_id)
+    message = conv.user_message(_conversations(request), sender, event_id)
     if message is None:
         raise HTTPException(404, detail="Ce message n'existe pas ou a été supprimé.")
     try:
@@ -216,7 +217,7 @@ def unannotate(request: Request, sender: str = Form(""), event_id: str = Form("0
 @router.post("/conversation/reviewed")
 def mark_reviewed(request: Request, sender: str = Form(""), reviewed: str = Form("1"),
                   user: StaffIdentity = Depends(require_trainer)):
-    if not conv.conversation(_tracker(request), sender):
+    if not conv.conversation(_conversations(request), sender):
         raise HTTPException(404, detail="Cette conversation n'existe pas ou a été supprimée.")
     with db.unit_of_work(request.app.state.database_url) as session:
         notes.mark_conversation(session, sender, reviewed == "1", str(user))
@@ -297,7 +298,7 @@ def start_retrain(request: Request, user: StaffIdentity = Depends(require_traine
 def dashboard(request: Request, days: int = 30, user: StaffIdentity = Depends(require_login)):
     days = min(max(days, 1), 365)
     with db.unit_of_work(request.app.state.database_url) as session:
-        figures = dash.figures(_tracker(request), session, days=days)
+        figures = dash.figures(_conversations(request), session, days=days)
     if user.masks_contacts:
         figures.unanswered = [(conv.mask_contacts(t), n) for t, n in figures.unanswered]
     peak = max([m for _, _, m in figures.days] + [1])

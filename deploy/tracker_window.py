@@ -7,7 +7,7 @@ length of the conversation (the load benchmark's long run: 160 ms at message 5, 
 message 60), although the policies only look at the last few turns (``max_history``).
 
 The tracker store (``deploy.tracker_store``) therefore keeps, beside Rasa's ``events`` table,
-one snapshot per conversation (``townhall.review.conversations.tracker_snapshots``): the state
+one snapshot per conversation (``conversation_store.tracker_snapshots``): the state
 of the conversation at a turn boundary, written as the events that rebuild it
 (``action_session_start``, ``session_started``, one ``slot`` event per slot that was set, the
 paused state), and reads that snapshot plus the events after it. Everything stays in
@@ -24,6 +24,7 @@ plus the current message, about what the fifth message of a conversation carries
 """
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Optional, Sequence
@@ -39,8 +40,6 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.slots import Slot
 from rasa.shared.core.trackers import DialogueStateTracker
-
-ATTRIBUTE = "_townhall_window"
 
 
 def _env_int(name: str, default: int, minimum: int) -> int:
@@ -61,22 +60,59 @@ def slack() -> int:
 
 @dataclass
 class WindowState:
-    """What the tracker store knows of a tracker it read or wrote: the first ``prefix`` events
-    are the snapshot's (not in the database), the first ``stored`` events are read or saved."""
+    """What a tracker holds: its first ``prefix`` events are a snapshot's (not rows of the
+    database), its first ``stored`` events are in the database."""
 
     prefix: int = 0
     stored: int = 0
 
 
-def state_of(tracker: DialogueStateTracker) -> Optional[WindowState]:
-    state = getattr(tracker, ATTRIBUTE, None)
-    if isinstance(state, WindowState) and state.stored <= len(tracker.events):
-        return state
+def _data(row: Any) -> Dict[str, Any]:
+    try:
+        data = json.loads(row.data)
+        return data if isinstance(data, dict) else {}
+    except (TypeError, ValueError):
+        return {}
+
+
+def _same(event: Event, data: Dict[str, Any]) -> bool:
+    """Whether the tracker's event is the stored one (type, time, then content)."""
+    if event.type_name != data.get("event") or event.timestamp != data.get("timestamp"):
+        return False
+    try:
+        return event == Event.from_parameters(data)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return False
+
+
+def stored_through(events: Sequence[Event], tail: Sequence[Any], prefix: int = 0) -> Optional[int]:
+    """How many of the tracker's events are already stored, found by content: the tracker's
+    latest event that is the conversation's last stored row (``tail``: its last rows, newest
+    first, with their ``data``), its predecessors matching the rows before it. None when the
+    tracker does not hold the last stored row (a tracker built elsewhere, or rows changed since
+    it was read).
+
+    Nothing the tracker holds after the last stored row can be taken for stored, whatever
+    happened to the tracker object since it was read (copied, rebuilt from its events, events
+    dropped from the front by ``max_event_history``), where a position remembered on the
+    tracker object would be lost or stale and the new events silently not written."""
+    rows = [_data(row) for row in tail]
+    if not rows:
+        return None
+    for i in range(len(events) - 1, prefix - 1, -1):
+        if _same(events[i], rows[0]) and all(
+            _same(events[i - j], rows[j]) for j in range(1, len(rows)) if i - j >= prefix
+        ):
+            return i + 1
     return None
 
 
-def remember(tracker: DialogueStateTracker, state: WindowState) -> None:
-    setattr(tracker, ATTRIBUTE, state)
+def prefix_of(events: Sequence[Event], snapshot: Optional[List[Dict[str, Any]]]) -> int:
+    """How many of the tracker's first events are this snapshot's (0: not read from it)."""
+    if not snapshot or len(snapshot) > len(events):
+        return 0
+    head = [e.as_dict() for e in events[:len(snapshot)]]
+    return len(snapshot) if head == snapshot else 0
 
 
 def snapshot_events(slots: Iterable[Slot], paused: bool, timestamp: float) -> List[Event]:

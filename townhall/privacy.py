@@ -1,30 +1,28 @@
 """Personal data: erasure of a citizen's own conversation (RGPD, right to erasure).
 
-The conversation lives in Rasa's SQL tracker store. Rasa appends a conversation's new events
-after each message, counting what is already stored, so rows must not disappear while a
-message is being processed. An erasure is therefore recorded first (``ErasureRequest``) and
+The conversation lives in a conversation store (``townhall.review.conversations.ConversationStore``,
+the adapter is ``conversation_store``). The dialogue engine appends a conversation's new events
+after each message, so they must not disappear while a message is being processed. An erasure is therefore recorded first (``ErasureRequest``) and
 carried out a few seconds later by :func:`process_pending`, which the action server runs in
 the background and the retention command runs too, so a restart loses no request.
 
 What is ours goes at once and again when the request is carried out: feedback, hand-over
 requests, and the review tool's rows about the conversation (the annotations, which hold a
 copy of the messages, their history, tags and reviewed flag) and its cached readings. The
-tracker store's events and snapshot go when the request is carried out.
+stored conversation goes when the request is carried out.
 """
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
 
-from sqlalchemy import Column, Integer, String, create_engine, delete, select, text
+from sqlalchemy import Column, Integer, String, delete, select
 from sqlalchemy.orm import Session
 
-from townhall import config
 from townhall.db import Base, UTCDateTime, utcnow
 from townhall.feedback import Feedback
 from townhall.handoff import HandoffRequest
 from townhall.review import conversations as conv
-from townhall.review.conversations import delete_snapshots
 from townhall.review.models import AnnotationChange, ConversationReview, ConversationTag, MessageAnnotation
 
 logger = logging.getLogger(__name__)
@@ -63,35 +61,16 @@ def request_erasure(session: Session, sender_id: str) -> ErasureRequest:
     return erasure
 
 
-def erase_tracker_events(tracker_url: str, sender_id: str, until_timestamp: float) -> int:
-    """Delete the conversation's events stored up to ``until_timestamp`` (epoch seconds),
-    and its snapshot (``tracker_snapshots``: its state, slots included)."""
-    engine = create_engine(tracker_url, future=True)
-    try:
-        with engine.begin() as conn:
-            exists = conn.dialect.has_table(conn, "events")
-            if not exists:
-                return 0
-            delete_snapshots(conn, [sender_id])
-            result = conn.execute(
-                text("DELETE FROM events WHERE sender_id = :sender AND timestamp <= :until"),
-                {"sender": sender_id, "until": until_timestamp},
-            )
-            return result.rowcount or 0
-    finally:
-        engine.dispose()
-
-
-def process_pending(session: Session, tracker_url: str | None = None, now=None) -> int:
-    """Carry out the erasure requests older than the delay; returns how many were done."""
+def process_pending(session: Session, store: conv.ConversationStore, now=None) -> int:
+    """Carry out the erasure requests older than the delay; returns how many were done.
+    ``store`` holds the conversations (its events and their state go)."""
     now = now or utcnow()
-    tracker_url = tracker_url or config.tracker_database_url()
     query = select(ErasureRequest).where(
         ErasureRequest.done_at.is_(None), ErasureRequest.requested_at <= now - ERASURE_DELAY
     )
     done = 0
     for erasure in session.execute(query).scalars():
-        erasure.events_deleted = erase_tracker_events(tracker_url, erasure.sender_id, now.timestamp())
+        erasure.events_deleted = store.erase(erasure.sender_id, now.timestamp())
         erase_our_rows(session, erasure.sender_id)  # anything annotated or said meanwhile
         erasure.done_at = now
         done += 1

@@ -3,9 +3,9 @@
     python -m townhall.retention --days 90
 
 carries out the citizens' pending erasure requests (``townhall.privacy``), then deletes, from
-Rasa's tracker store, every conversation whose last message is older than N days, and the old
-sessions (older than N days) of a conversation still going on — never its current session,
-whose events Rasa counts when it appends new ones;
+the conversation store (``conversation_store``), every conversation whose last message is older
+than N days, and the old sessions (older than N days) of a conversation still going on — never
+its current session;
 then our review rows about those events and conversations (annotations, their history, tags,
 reviewed flags) and login attempts older than 30 days. Training examples already exported to
 ``data/nlu/review_corrections.yml`` are kept: contacts in them were replaced by fictional ones.
@@ -32,8 +32,7 @@ import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import delete, func, select
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy import delete, select
 
 from townhall import accounts, config, db
 from townhall.review import conversations as conv
@@ -165,38 +164,13 @@ def purge_records(session, now: datetime | None = None) -> PurgedRecords:
     return result
 
 
-def purge(database_url: str | None, tracker_url: str | None, days: int, now: datetime | None = None) -> Purged:
+def purge(database_url: str | None, store: conv.ConversationStore, days: int, now: datetime | None = None) -> Purged:
     if days < 1:
         raise ValueError("days must be at least 1")
     cutoff = (now or datetime.now(timezone.utc)) - timedelta(days=days)
-    events = conv.events
     result = Purged()
-    try:
-        with conv.engine(tracker_url).begin() as conn:
-            old_senders = set(conn.execute(select(events.c.sender_id).group_by(events.c.sender_id)
-                                           .having(func.max(events.c.timestamp) < cutoff.timestamp())).scalars())
-            senders = sorted(old_senders)
-            for i in range(0, len(senders), 500):
-                result.events += conn.execute(delete(events).where(
-                    events.c.sender_id.in_(senders[i:i + 500]))).rowcount or 0
-            # Conversations still going on: drop their old sessions only. Rasa appends new events
-            # by counting those of the current session, which must therefore stay untouched.
-            later = events.alias("later_session")
-            current_session_start = (select(func.max(later.c.id))
-                                     .where(later.c.sender_id == events.c.sender_id,
-                                            later.c.type_name == "session_started")
-                                     .scalar_subquery())
-            result.events += conn.execute(delete(events).where(
-                events.c.timestamp < cutoff.timestamp(), events.c.id < current_session_start)).rowcount or 0
-            remaining = set(conn.execute(select(events.c.sender_id).distinct()).scalars())
-            # Snapshots (a conversation's slots) go with the events they cover.
-            conv.delete_snapshots(conn, old_senders - remaining)
-            conv.delete_orphan_snapshots(conn)
-    except (OperationalError, ProgrammingError) as exc:  # no table before Rasa's first conversation
-        if "events" not in str(exc).lower():
-            raise
-        old_senders, remaining = set(), set()
-    gone = old_senders - remaining
+    aged = store.age_out(cutoff.timestamp())
+    result.events, gone, remaining = aged.events, aged.gone, aged.remaining
     result.conversations = len(gone)
     conv.forget(gone)  # the review tool's cached readings of those conversations
     with db.unit_of_work(database_url) as session:
@@ -214,20 +188,18 @@ def purge(database_url: str | None, tracker_url: str | None, days: int, now: dat
     return result
 
 
-def _process_erasure_requests() -> None:
+def _process_erasure_requests(store: conv.ConversationStore) -> None:
     """Citizens' erasure requests still pending (townhall.privacy), carried out before the purge,
     which then also removes our review rows about those conversations."""
-    try:
-        from townhall import privacy
-    except ImportError:
-        return
+    from townhall import privacy
+
     with db.unit_of_work(config.database_url()) as session:
-        done = privacy.process_pending(session, config.tracker_database_url())
+        done = privacy.process_pending(session, store)
     if done:
         print(f"{done} demande(s) d'effacement traitée(s).")
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(store: conv.ConversationStore, argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Supprime les conversations plus anciennes que N jours.")
     parser.add_argument("--days", type=int, default=default_days(),
                         help=f"durée de conservation en jours (défaut : {DEFAULT_DAYS} ou RETENTION_DAYS)")
@@ -237,8 +209,8 @@ def main(argv: list[str] | None = None) -> int:
     from townhall import schema
 
     schema.upgrade(config.database_url())
-    _process_erasure_requests()
-    purged = purge(config.database_url(), config.tracker_database_url(), args.days)
+    _process_erasure_requests(store)
+    purged = purge(config.database_url(), store, args.days)
     print(f"{purged.conversations} conversation(s) supprimée(s), {purged.events} événement(s), "
           f"{purged.annotations} annotation(s) (conservation : {args.days} jours).")
     with db.unit_of_work(config.database_url()) as session:
@@ -252,4 +224,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    # The command's wiring: the conversation store is the adapter's (this module imports none).
+    from conversation_store import open_store
+
+    raise SystemExit(main(open_store(config.tracker_database_url())))

@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 from sqlalchemy import select
 
+from conversation_store import open_store
 from townhall import db
 from townhall.review import conversations as conv
 from townhall.review import retrain
@@ -18,7 +19,7 @@ from tests.backoffice.test_review_fixtures import (app, client_for, project_root
 
 
 def _event_id(url: str, sender: str, text_start: str) -> int:
-    for turn in conv.conversation(url, sender):
+    for turn in conv.conversation(open_store(url), sender):
         if turn.kind == "user" and turn.message.text.startswith(text_start):
             return turn.event_id
     raise AssertionError("message not found")

@@ -14,8 +14,9 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
+from conversation_store import dispose
+from conversation_store import sample as sample_store
 from townhall import accounts, config, db
-from townhall.review import conversations as conv
 from townhall.review import sample
 
 PASSWORD = "un-mot-de-passe-solide"
@@ -26,7 +27,7 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 def write_tracker(url: str, extra: dict | None = None, now: float | None = None) -> None:
     conversations = sample.demo_conversations(now)
     conversations.update(extra or {})
-    asyncio.run(sample.write(url, conversations))
+    asyncio.run(sample_store.write(url, conversations))
 
 
 @pytest.fixture
@@ -62,7 +63,7 @@ def tracker_url(tmp_path, monkeypatch, tracker_template):
     url = f"sqlite:///{target}"
     monkeypatch.setenv("TRACKER_DATABASE_URL", url)
     yield url
-    conv.dispose(url)
+    dispose(url)
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from sqlalchemy import create_engine, select, text
 
+from conversation_store import dispose, open_store
 from townhall import db, feedback, handoff, privacy
 from townhall.db import utcnow
 
@@ -31,15 +32,16 @@ def test_erasure_removes_only_that_conversation(session, tmp_path):
     assert session.execute(select(handoff.HandoffRequest)).first() is None
 
     # Not yet: Rasa may still be saving the conversation's last events.
-    assert privacy.process_pending(session, tracker_url) == 0
-    assert privacy.process_pending(session, tracker_url, now=utcnow() + timedelta(seconds=10)) == 1
+    assert privacy.process_pending(session, open_store(tracker_url)) == 0
+    assert privacy.process_pending(session, open_store(tracker_url), now=utcnow() + timedelta(seconds=10)) == 1
     engine = create_engine(tracker_url, future=True)
     with engine.connect() as conn:
         senders = [row[0] for row in conn.execute(text("SELECT sender_id FROM events"))]
     engine.dispose()
+    dispose(tracker_url)
     assert senders == ["bob"]
     # Done once only.
-    assert privacy.process_pending(session, tracker_url, now=utcnow() + timedelta(seconds=20)) == 0
+    assert privacy.process_pending(session, open_store(tracker_url), now=utcnow() + timedelta(seconds=20)) == 0
 
 
 def test_feedback_is_stored_bounded_and_as_typed(session):
@@ -72,13 +74,13 @@ def test_erasure_removes_annotations_history_tags_and_cached_readings(db_url, tm
     from townhall.review.models import AnnotationChange, ConversationReview, ConversationTag, MessageAnnotation
 
     tracker_url = _conversation_store(tmp_path / "tracker.db")
-    turns = conv.conversation(tracker_url, "alice", masked=True)
+    turns = conv.conversation(open_store(tracker_url), "alice", masked=True)
     user = next(t for t in turns if t.kind == "user")
     assert "Camille" not in user.message.text and "34" not in user.message.text
     assert "Camille" not in next(t for t in turns if t.kind == "bot").text
     assert any(key[1] == "alice" for key in conv._readings)
     with db.unit_of_work(db_url) as session:
-        message = conv.user_message(tracker_url, "alice", user.event_id)
+        message = conv.user_message(open_store(tracker_url), "alice", user.event_id)
         notes.annotate(session, message, intent="inform", entities=[], out_of_scope=False, reviewed=True,
                        destination="train", by="camille", vocabulary=vocabulary.load())
         notes.add_tag(session, "alice", "a-revoir", "camille")
@@ -91,23 +93,23 @@ def test_erasure_removes_annotations_history_tags_and_cached_readings(db_url, tm
         for model in (MessageAnnotation, AnnotationChange, ConversationReview):
             assert session.execute(select(model)).first() is None
         assert [t.sender_id for t in session.execute(select(ConversationTag)).scalars()] == ["bob"]
-        done = privacy.process_pending(session, tracker_url, now=utcnow() + timedelta(seconds=10))
+        done = privacy.process_pending(session, open_store(tracker_url), now=utcnow() + timedelta(seconds=10))
     assert done == 1
-    assert conv.conversation(tracker_url, "alice") == []
-    conv.dispose(tracker_url)
+    assert conv.conversation(open_store(tracker_url), "alice") == []
+    dispose(tracker_url)
 
 
 def test_readings_of_a_conversation_erased_elsewhere_are_dropped(tmp_path):
     from townhall.review import conversations as conv
 
     tracker_url = _conversation_store(tmp_path / "tracker.db", sender="carol")
-    assert [s.sender_id for s in conv.summaries(tracker_url)] == ["carol"]
+    assert [s.sender_id for s in conv.summaries(open_store(tracker_url))] == ["carol"]
     assert any(key[1] == "carol" for key in conv._readings)
     # another process (the action server) erases the conversation
     engine = create_engine(tracker_url, future=True)
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM events WHERE sender_id = 'carol'"))
     engine.dispose()
-    assert conv.summaries(tracker_url) == []
+    assert conv.summaries(open_store(tracker_url)) == []
     assert not any(key[0] == tracker_url and key[1] == "carol" for key in conv._readings)
-    conv.dispose(tracker_url)
+    dispose(tracker_url)

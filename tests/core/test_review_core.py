@@ -15,6 +15,8 @@ import pytest
 import yaml
 from sqlalchemy import func, select
 
+from conversation_store import dispose, open_store
+from conversation_store import sample as sample_store
 from townhall import accounts, config, db, retention
 from townhall.review import annotations as notes
 from townhall.review import conversations as conv
@@ -383,9 +385,9 @@ def tracker(tmp_path):
     conversations = sample.demo_conversations(now)
     old = sample.demo_conversations(now - 100 * 86400)
     conversations["old-piscine"] = old["demo-piscine"]
-    asyncio.run(sample.write(url, conversations))
-    yield url
-    conv.dispose(url)
+    asyncio.run(sample_store.write(url, conversations))
+    yield open_store(url)
+    dispose(url)
 
 
 def test_retention_deletes_old_conversations_and_our_rows(db_url, tracker):
@@ -414,8 +416,8 @@ def test_retention_keeps_the_current_session_of_a_long_conversation(db_url, tmp_
     url = f"sqlite:///{tmp_path / 'long.db'}"
     now = time.time()
     script = [sample.Said("bonjour", "greet", 0.9), "Bonjour !"]
-    events = (sample.build_events(script, "rest", now - 120 * 86400)
-              + sample.build_events(script, "rest", now - 3600))
+    events = (sample_store.build_events(script, "rest", now - 120 * 86400)
+              + sample_store.build_events(script, "rest", now - 3600))
     from rasa.core.tracker_store import SQLTrackerStore
     from rasa.shared.core.domain import Domain
     from rasa.shared.core.trackers import DialogueStateTracker
@@ -423,21 +425,21 @@ def test_retention_keeps_the_current_session_of_a_long_conversation(db_url, tmp_
     store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "long.db"))
     asyncio.run(store.save(DialogueStateTracker.from_events("long", events)))
     store.engine.dispose()
-    purged = retention.purge(db_url, url, days=90)
+    purged = retention.purge(db_url, open_store(url), days=90)
     assert purged.events == 5 and purged.conversations == 0
-    kept = conv.conversation(url, "long")
+    kept = conv.conversation(open_store(url), "long")
     assert [t.kind for t in kept] == ["session", "user", "bot"] and kept[0].at.timestamp() > now - 7200
-    conv.dispose(url)
+    dispose(url)
 
 
 def test_retention_without_a_tracker_table(db_url, tmp_path):
-    assert retention.purge(db_url, f"sqlite:///{tmp_path / 'empty.db'}", days=90).events == 0
+    assert retention.purge(db_url, open_store(f"sqlite:///{tmp_path / 'empty.db'}"), days=90).events == 0
     with pytest.raises(ValueError):
-        retention.purge(db_url, f"sqlite:///{tmp_path / 'empty.db'}", days=0)
+        retention.purge(db_url, open_store(f"sqlite:///{tmp_path / 'empty.db'}"), days=0)
 
 
 def test_retention_command(sqlite_url, tracker, tmp_path):
-    env = {"DATABASE_URL": sqlite_url, "TRACKER_DATABASE_URL": tracker, "PATH": "/usr/bin:/bin",
+    env = {"DATABASE_URL": sqlite_url, "TRACKER_DATABASE_URL": tracker.url, "PATH": "/usr/bin:/bin",
            "TOWNHALL_VAR_DIR": str(tmp_path)}
     done = subprocess.run([str(config.PROJECT_ROOT / ".venv" / "bin" / "python"), "-m", "townhall.retention",
                            "--days", "30"], capture_output=True, text=True, env=env, cwd=config.PROJECT_ROOT)
@@ -489,17 +491,17 @@ def test_a_huge_message_is_cut_and_masked_once(tmp_path, monkeypatch):
     calls = []
     real = masking.mask_contacts
     monkeypatch.setattr(masking, "mask_contacts", lambda text, *a, **k: calls.append(len(text)) or real(text, *a, **k))
-    (summary,) = conv.summaries(url)
+    (summary,) = conv.summaries(open_store(url))
     assert len(summary.first_text) == conv.DISPLAY_CHARS + 1 and summary.first_text.endswith("…")
     assert summary.masked_first_text.startswith("••• •••••• •• •• •• •• ••")
     assert calls and max(calls) <= conv.SEARCH_CHARS + 64  # never the whole megabyte
-    conv.summaries(url)
-    turns = conv.conversation(url, "s", masked=True)
-    conv.conversation(url, "s", masked=True)
+    conv.summaries(open_store(url))
+    turns = conv.conversation(open_store(url), "s", masked=True)
+    conv.conversation(open_store(url), "s", masked=True)
     assert len([n for n in calls if n > 100]) == 1  # the message once, not at each page (slot values are short)
     (user,) = [t for t in turns if t.kind == "user"]
     assert len(user.message.text) == conv.DISPLAY_CHARS + 1 and "Durand" not in user.message.text
     assert [t.value for t in turns if t.kind == "slot"] == ["••• ••••••"]
-    assert "blabla" in conv.inbox(url, conv.InboxFilter(query="blabla", masked=True), set(), {})[0].masked_search_text
-    assert conv.inbox(url, conv.InboxFilter(query="durand", masked=True), set(), {}) == []
-    conv.dispose(url)
+    assert "blabla" in conv.inbox(open_store(url), conv.InboxFilter(query="blabla", masked=True), set(), {})[0].masked_search_text
+    assert conv.inbox(open_store(url), conv.InboxFilter(query="durand", masked=True), set(), {}) == []
+    dispose(url)

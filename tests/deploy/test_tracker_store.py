@@ -82,3 +82,40 @@ async def test_a_database_that_stays_down_is_reported(monkeypatch, postgres_serv
     store.sessionmaker = sqlalchemy.orm.sessionmaker(bind=store.engine)
     with pytest.raises(sqlalchemy.exc.OperationalError):
         await store.save(tracker_with("lea", "bonjour"))
+
+
+async def test_only_a_lost_connection_is_tried_again_and_for_a_bounded_time(monkeypatch):
+    import sqlalchemy
+
+    from deploy.tracker_store import ResilientSQLTrackerStore
+
+    store = ResilientSQLTrackerStore.__new__(ResilientSQLTrackerStore)  # the retries need no database
+    calls = []
+
+    async def lost_twice(sender):
+        calls.append(sender)
+        if len(calls) < 3:
+            raise sqlalchemy.exc.OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+        return "ok"
+
+    monkeypatch.setenv("TRACKER_STORE_RETRY_SECONDS", "5")
+    assert await store._with_retries("retrieve", lost_twice, "camille") == "ok" and len(calls) == 3
+
+    async def wrong(sender):
+        calls.append(sender)
+        raise sqlalchemy.exc.ProgrammingError("SELEC 1", {}, Exception("syntax error"))
+
+    calls.clear()
+    with pytest.raises(sqlalchemy.exc.ProgrammingError):
+        await store._with_retries("retrieve", wrong, "camille")
+    assert len(calls) == 1
+
+    async def lost(sender):
+        calls.append(sender)
+        raise sqlalchemy.exc.OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+
+    calls.clear()
+    monkeypatch.setenv("TRACKER_STORE_RETRY_SECONDS", "0.5")  # tries at 0 s and 0.2 s; the next would be at 0.6 s
+    with pytest.raises(sqlalchemy.exc.OperationalError):
+        await store._with_retries("save", lost, "camille")
+    assert len(calls) == 2

@@ -154,8 +154,7 @@ async def test_a_new_session_leaves_the_snapshot_aside(store):
 
 
 async def test_erasure_and_retention_delete_the_snapshot(store, monkeypatch):
-    from townhall import privacy
-    from townhall.review import conversations as conv
+    import conversation_store as conv
 
     await play(store, "lea")
     await play(store, "noe")
@@ -167,7 +166,7 @@ async def test_erasure_and_retention_delete_the_snapshot(store, monkeypatch):
                                      .group_by(conv.tracker_snapshots.c.sender_id)).all())
 
     assert snapshots() == {"lea": 1, "noe": 1}
-    privacy.erase_tracker_events(str(store.engine.url), "lea", 10 ** 12)
+    conv.SQLConversationStore(str(store.engine.url)).erase("lea", 10 ** 12)
     assert snapshots() == {"noe": 1}
     assert await store.retrieve("lea") is None
 
@@ -176,6 +175,7 @@ async def test_erasure_and_retention_delete_the_snapshot(store, monkeypatch):
         assert conv.delete_orphan_snapshots(conn) == 1
     assert snapshots() == {}
     engine.dispose()
+    conv.dispose(str(store.engine.url))
 
 
 async def test_a_tracker_the_store_did_not_read_is_saved_as_rasa_does(store):
@@ -187,3 +187,92 @@ async def test_a_tracker_the_store_did_not_read_is_saved_as_rasa_does(store):
     await store.save(DialogueStateTracker.from_events("eva", events[:2]))
     await store.save(DialogueStateTracker.from_events("eva", events))
     assert [e["event"] for e in stored_events(store, "eva")] == ["action", "user", "action"]
+
+
+async def test_a_copy_of_a_bounded_tracker_loses_no_event(store):
+    """The failure mode of a position remembered on the tracker object: a copy (or any tracker
+    rebuilt from the events of one the store read) lost it, and the store then counted the
+    conversation's stored rows, more than the bounded tracker holds: its new events were never
+    written. The new events are now found by content, after the last stored row."""
+    from rasa.shared.core.events import ActionExecuted
+
+    everything = await play(store, "mia")
+    tracker = await store.retrieve("mia")
+    assert len(tracker.events) < len(everything)  # bounded: read from a snapshot
+    copy = tracker.copy()
+    new = [user("merci", "thank"), ActionExecuted("utter_thank"), ActionExecuted("action_listen")]
+    for event in new:
+        copy.update(event)
+    await store.save(copy)
+    stored = stored_events(store, "mia")
+    assert len(stored) == len(everything) + 3
+    assert [(e["event"], e.get("name"), e.get("text")) for e in stored[-3:]] == \
+           [("user", None, "merci"), ("action", "utter_thank", None), ("action", "action_listen", None)]
+    await store.save(copy)  # saved again: nothing stored twice
+    assert len(stored_events(store, "mia")) == len(everything) + 3
+
+
+async def test_a_tracker_trimmed_by_max_event_history_loses_no_event(store):
+    """Rasa's ``max_event_history`` drops a tracker's oldest events as new ones come: a
+    position counted from the front no longer points at the new events."""
+    from rasa.shared.core.events import ActionExecuted
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    first = [ActionExecuted("action_listen"), user("bonjour", "greet"), ActionExecuted("utter_greet"),
+             ActionExecuted("action_listen")]
+    await store.save(DialogueStateTracker.from_events("tom", first))
+    tracker = DialogueStateTracker.from_events("tom", first, max_event_history=4)
+    for event in [user("merci", "thank"), ActionExecuted("utter_thank")]:
+        tracker.update(event)
+    assert len(tracker.events) == 4
+    await store.save(tracker)
+    assert [e.get("text") or e.get("name") for e in stored_events(store, "tom")] == \
+           ["action_listen", "bonjour", "utter_greet", "action_listen", "merci", "utter_thank"]
+
+
+async def test_the_store_writes_and_reads_what_rasa_s_own_store_does(domain, tracker_url, store):
+    """Equivalence with Rasa's SQLTrackerStore on a conversation short enough to have no
+    snapshot: same rows, same tracker read back."""
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.events import ActionExecuted, SessionStarted
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    events = [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")]
+    for turn in list(turns())[:3]:
+        events += turn + [ActionExecuted("action_listen")]
+    rasa_store = SQLTrackerStore(domain=domain, db=store.engine.url.database, dialect=store.engine.url.drivername,
+                                 host=store.engine.url.host, port=store.engine.url.port,
+                                 username=store.engine.url.username)
+    for name, target in (("rasa", rasa_store), ("ours", store)):
+        done = 0
+        for cut in (3, 12, len(events)):  # several messages, each saved as Rasa does
+            tracker = await target.retrieve(name) or DialogueStateTracker(name, domain.slots)
+            for event in events[done:cut]:
+                tracker.update(event)
+            await target.save(tracker)
+            done = cut
+    assert stored_events(store, "ours") == stored_events(store, "rasa")
+    ours, theirs = await store.retrieve("ours"), await rasa_store.retrieve("rasa")
+    assert [e.as_dict() for e in ours.events] == [e.as_dict() for e in theirs.events]
+    rasa_store.engine.dispose()
+
+
+async def test_another_rasa_version_falls_back_to_rasa_s_own_store(domain, tracker_url, monkeypatch, caplog):
+    import rasa
+    import sqlalchemy as sa
+    from sqlalchemy.engine import make_url
+
+    from deploy.tracker_store import ResilientSQLTrackerStore, rasa_supported
+
+    assert rasa_supported() and rasa_supported("3.6.21") and not rasa_supported("3.7.0")
+    monkeypatch.setattr(rasa, "__version__", "3.7.0")
+    url = make_url(tracker_url)
+    options = {"dialect": "sqlite", "db": url.database} if url.drivername.startswith("sqlite") else \
+        {"dialect": "postgresql", "host": url.host, "port": url.port, "db": url.database, "username": url.username}
+    store = ResilientSQLTrackerStore(domain=domain, **options)
+    assert "is not 3.6.x" in caplog.text and not store.changes_apply
+    await play(store, "zoe")
+    tracker = await store.retrieve("zoe")
+    assert len(tracker.events) >= len(stored_events(store, "zoe")) - 1  # the whole session, as Rasa reads it
+    assert not sa.inspect(store.engine).has_table("tracker_snapshots")
+    store.engine.dispose()

@@ -47,7 +47,7 @@ def _count_created(session: Session, module: str, class_names: tuple[str, ...], 
     return None
 
 
-def figures(tracker_url: str | None, session: Session, days: int = 30, now: datetime | None = None) -> Figures:
+def figures(store: conv.ConversationStore, session: Session, days: int = 30, now: datetime | None = None) -> Figures:
     from townhall.feedback import Feedback
     from townhall.handoff import HandoffRequest
 
@@ -61,27 +61,24 @@ def figures(tracker_url: str | None, session: Session, days: int = 30, now: date
     intents: Counter = Counter()
     unanswered: Counter = Counter()
     samples: dict[str, str] = {}
-    summaries = [s for s in conv.summaries(tracker_url) if s.last_at >= since]
+    summaries = [s for s in conv.summaries(store) if s.last_at >= since]
     result.conversations = len(summaries)
     if summaries:
         result.fallback_share = sum(s.has_fallback for s in summaries) / len(summaries)
         result.handoff_share = sum(s.has_handoff for s in summaries) / len(summaries)
-    query = (select(conv.events).where(conv.events.c.type_name == "user",
-                                       conv.events.c.timestamp >= since.timestamp())
-             .order_by(conv.events.c.id))
     seen_conversations: set[tuple[str, date]] = set()
-    for row in conv._rows(tracker_url, query):
-        message = conv._message(row, conv._data(row))
+    for event in sorted(store.read(kinds=("user",), since=since.timestamp()), key=lambda e: e.event_id):
+        message = event.message
         day = message.at.astimezone(tz).date()
         per_day_messages[day] += 1
-        if (row.sender_id, day) not in seen_conversations:
-            seen_conversations.add((row.sender_id, day))
+        if (event.sender_id, day) not in seen_conversations:
+            seen_conversations.add((event.sender_id, day))
             per_day_conversations[day] += 1
         result.messages += 1
         if message.intent:
             intents[message.intent] += 1
         low = message.confidence is not None and message.confidence < conv.LOW_CONFIDENCE
-        if message.intent in conv.FALLBACK_INTENTS or message.intent == "out_of_scope" or low:
+        if event.fallback or message.intent == "out_of_scope" or low:
             k = fold(message.text[:conv.SEARCH_CHARS])  # a huge message is cut, never folded whole
             if k:
                 unanswered[k] += 1

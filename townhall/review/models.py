@@ -1,5 +1,6 @@
-"""Tables of the review tool. Rasa's own tables (``events``) are never written: the trainers'
-work lives here, linked to Rasa's events by ``sender_id`` and the event's ``id``."""
+"""Tables of the review tool. The stored conversations are never written: the trainers' work
+lives here, linked to the stored events by ``sender_id`` and the event's id
+(``townhall.review.conversations.Event.event_id``)."""
 from __future__ import annotations
 
 import json
