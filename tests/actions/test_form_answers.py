@@ -10,7 +10,8 @@ import pytest
 
 from actions.booking import ActionAskBookingConfirmed, ValidateBookingForm, ValidateCancelAppointmentForm
 from actions.form_validation import is_new_message, wants_to_stop
-from actions.incidents import ValidateIncidentForm, ValidateReportStatusForm, nearby_words
+from actions.incidents import ValidateIncidentForm, ValidateReportStatusForm
+from townhall.wording.incidents import distance as nearby_words
 from tests.trackers import entity, run, said, tracker
 from townhall import config, db, french
 from townhall.booking import availability, loader
