@@ -361,3 +361,13 @@ async def test_a_phone_the_nlu_already_put_in_citizen_phone_is_validated(commune
     assert changed["citizen_phone"] == "+33671234589"
     assert changed["requested_slot"] == "booking_confirmed"
     assert not any(e.get("event") == "action_execution_rejected" for e in events)
+
+
+@pytest.mark.parametrize("text, size", [
+    ("deux personnes", 2), ("nous serons trois", 3), ("une", 1), ("on est 2", 2), ("moi seul", 1),
+    ("dix", 10), ("rien", None),
+])
+def test_party_size_in_words_through_duckling(text, size):
+    from actions.booking import parse_party_size
+
+    assert parse_party_size(text) == size
