@@ -48,3 +48,28 @@ def contact(facts: FacilityFacts, now: datetime) -> list[str]:
     if facility.hours_note:
         messages.append(facility.hours_note)
     return messages
+
+
+TOWN_HALL_DESK = "l'accueil de la mairie"  # who is reached when no service is known
+
+
+def handoff_contact(name: str | None, phone: str | None, email: str | None, status, now: datetime) -> str:
+    """How to reach the service a citizen asked a person from, with its opening state now
+    (``name`` None: the town hall's front desk; ``status`` None: the state is unknown)."""
+    text = f"Vous pouvez joindre {name or TOWN_HALL_DESK}"
+    if phone:
+        text += f" au {french.phone(phone)}"
+    if email:
+        text += f" ou par e-mail à {email}" if phone else f" par e-mail à {email}"
+    lines = [text + "."]
+    if status is not None:
+        if status.is_open and status.closes_at:
+            lines.append(f"C'est ouvert en ce moment, jusqu'à {french.clock(status.closes_at.astimezone(config.TIMEZONE).time())}.")
+        elif not status.is_open:
+            closed = "C'est fermé en ce moment"
+            if status.reason:
+                closed += f" ({status.reason})"
+            if status.next_opening:
+                closed += f". Réouverture {french.relative_moment(status.next_opening, now)}"
+            lines.append(closed + ".")
+    return " ".join(lines)
