@@ -27,7 +27,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import channel_of, first_entity, in_unit_of_work, latest_text
+from actions.common import channel_of, first_entity, in_unit_of_work, latest_text, say
 from actions.form_validation import FAILURES_SLOT, TownFormValidationAction, is_new_message
 from townhall import config, dates, french, references
 from townhall.booking import appointments, availability, ics, motifs
@@ -36,6 +36,8 @@ from townhall.booking.contacts import (
     ANTS_URL, InvalidContact, ants_numbers, name_in_answer, normalise_email, normalise_phone, says_nothing_to_give,
 )
 from townhall.text import clean, fold
+from townhall.wording import booking as words
+from townhall.wording import errors
 
 ANTS_ENTITY = "ants_number"  # regex entity of data/nlu/entities/patterns.yml
 NO_ANTS = "aucun"
@@ -50,7 +52,6 @@ BOOKING_SLOTS = [
     "procedure", "ants_predemande", "party_size", "appointment_date", "appointment_slot", "citizen_name",
     "booking_confirmed", "booking_preferred_time", "booking_no_email", "booking_changing",
 ]
-_WORD_NUMBERS = {"un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6, "sept": 7, "huit": 8}
 
 
 def _intent(tracker: Tracker) -> str:
@@ -165,46 +166,18 @@ def parse_party_size(text: str) -> int | None:
     match = re.search(r"\b(\d{1,2})\b", folded)
     if match:
         return int(match.group(1))
-    for word, value in _WORD_NUMBERS.items():
-        if re.search(rf"\b{word}\b", folded):
-            return value
+    in_words = dates.number_words(text)  # "deux personnes", "nous serons trois"
+    if in_words is not None:
+        return in_words
     if re.search(r"\b(seul|seule|moi|juste moi|moi seul|moi meme)\b", folded):
         return 1
     return None
 
 
-def _day_buttons(days: list[date]) -> list[dict]:
-    return [{"title": french.day(d).capitalize(), "payload": '/inform{"date":"%s"}' % french.day(d)} for d in days]
-
-
 def _say_offer(dispatcher: CollectingDispatcher, offer: availability.Offer) -> None:
     """Times of a day as buttons, or why there are none and the next days."""
-    day_text = french.day(offer.day)
-    if offer.times:
-        buttons = [
-            {"title": french.clock(t.astimezone(config.TIMEZONE).time()),
-             "payload": '/inform{"time":"%s"}' % t.astimezone(config.TIMEZONE).strftime("%H:%M")}
-            for t in offer.times
-        ]
-        buttons.append({"title": "Un autre jour", "payload": '/inform{"date":"un autre jour"}'})
-        dispatcher.utter_message(text=f"Voici les horaires libres le {day_text}. Lequel vous convient ?", buttons=buttons)
-        return
-    reasons = {
-        "past": "Cette date est déjà passée.",
-        "too_soon": f"Il est trop tard pour réserver le {day_text}.",
-        "too_far": f"Le {day_text} est trop loin : les rendez-vous s'ouvrent environ trois mois à l'avance.",
-        "holiday": f"Le {day_text} est un jour férié : la mairie est fermée.",
-        "closed": (f"La mairie est fermée le {day_text} ({offer.closure})." if getattr(offer, "closure", None)
-                   else f"La mairie ne reçoit pas sur rendez-vous le {day_text}."),
-        "full": f"Il n'y a plus de créneau libre le {day_text}.",
-    }
-    dispatcher.utter_message(text=reasons.get(offer.reason or "full", reasons["full"]))
-    if offer.next_days:
-        dispatcher.utter_message(
-            text="Prochains jours disponibles : " + french.enumerate_fr([french.day(d) for d in offer.next_days]) + ".",
-            buttons=_day_buttons(offer.next_days),
-        )
-    else:
+    say(dispatcher, words.offer(offer))
+    if not offer.times and not offer.next_days:
         dispatcher.utter_message(response="utter_booking_no_availability")
 
 
@@ -338,7 +311,7 @@ class ActionAskAppointmentDate(Action):
         days: list[date] = []
         if procedure:
             days = await in_unit_of_work(availability.next_free_days, procedure, None, _party(tracker))
-        dispatcher.utter_message(response="utter_ask_appointment_date", buttons=_day_buttons(days))
+        dispatcher.utter_message(response="utter_ask_appointment_date", buttons=words.day_buttons(days))
         return []
 
 
@@ -536,11 +509,11 @@ class ValidateBookingForm(_AppointmentFormMixin, TownFormValidationAction):
                 sender_id=tracker.sender_id,
                 ants_numbers=[] if not ants or ants == NO_ANTS else ants.split(),
             )
-        except appointments.SlotTaken:
-            dispatcher.utter_message(response="utter_booking_slot_taken_meanwhile")
+        except appointments.SlotTaken as error:
+            dispatcher.utter_message(**errors.answer(error))
             return {"appointment_slot": None, "booking_confirmed": None}
-        except (appointments.BookingError, InvalidContact, ValueError, TypeError):
-            dispatcher.utter_message(response="utter_booking_failed")
+        except (appointments.BookingError, InvalidContact, ValueError, TypeError) as error:
+            dispatcher.utter_message(**errors.answer(error))
             return {"appointment_slot": None, "appointment_date": None, "booking_confirmed": None}
         return self.accept(tracker, booking_confirmed=True, reference=booked.reference)
 
@@ -553,17 +526,11 @@ class ActionAskBookingConfirmed(Action):
 
     async def run(self, dispatcher, tracker: Tracker, domain) -> List[Dict[Text, Any]]:
         facts = await in_unit_of_work(motifs.facts, tracker.get_slot("procedure")) or {}
-        start = _start(tracker.get_slot("appointment_slot"))
-        party = _party(tracker)
-        contact = tracker.get_slot("citizen_email") or french.phone(tracker.get_slot("citizen_phone"))
-        lines = [
-            "Je récapitule votre demande :",
-            f"- {facts.get('label', '')}" + (f", pour {party} personnes" if party > 1 else ""),
-            f"- le {french.moment(start)}" if start else "",
-            f"- {facts.get('place', '')}",
-            f"- au nom {french.of(tracker.get_slot('citizen_name'))}, contact : {contact}",
-        ]
-        dispatcher.utter_message(text="\n".join(line for line in lines if line))
+        dispatcher.utter_message(text=words.recap(
+            facts.get("label", ""), _party(tracker), _start(tracker.get_slot("appointment_slot")),
+            facts.get("place", ""), tracker.get_slot("citizen_name"), tracker.get_slot("citizen_email"),
+            tracker.get_slot("citizen_phone"),
+        ))
         dispatcher.utter_message(response="utter_ask_booking_confirmed")
         return []
 
@@ -582,10 +549,9 @@ class ActionBookingConfirmation(Action):
             return [SlotSet(s, None) for s in BOOKING_SLOTS]
         dispatcher.utter_message(
             response="utter_booking_done", reference=booked.reference, moment=french.moment(booked.start),
-            place=f"{booked.place.name}, {booked.place.address}",
+            place=words.place(booked.place),
         )
-        if booked.motif.documents:
-            dispatcher.utter_message(text="À apporter :\n" + "\n".join(f"- {d}" for d in booked.motif.documents))
+        say(dispatcher, [words.documents(booked.motif.documents)] if booked.motif.documents else [])
         dispatcher.utter_message(response="utter_booking_calendar", url=ics.calendar_url(booked))
         if tracker.get_slot("ants_predemande") == NO_ANTS:
             dispatcher.utter_message(response="utter_booking_ants_reminder", ants_url=ANTS_URL)
@@ -627,8 +593,8 @@ class _OwnerFormMixin:
         reference = tracker.get_slot("reference")
         try:
             await in_unit_of_work(appointments.find_for_owner, reference, value)
-        except appointments.AppointmentNotFound:
-            dispatcher.utter_message(response="utter_booking_not_found")
+        except appointments.AppointmentNotFound as error:
+            dispatcher.utter_message(**errors.answer(error))
             result = self.reject("citizen_email", dispatcher, tracker)
             result["reference"] = None
             return result
@@ -672,10 +638,8 @@ class ActionCancelAppointment(Action):
         reference, contact = tracker.get_slot("reference"), tracker.get_slot("citizen_email")
         try:
             cancelled = await in_unit_of_work(appointments.cancel_by_citizen, reference, contact)
-        except appointments.AppointmentNotFound:
-            dispatcher.utter_message(response="utter_booking_not_found")
-        except appointments.NotChangeable:
-            dispatcher.utter_message(response="utter_booking_not_changeable")
+        except (appointments.AppointmentNotFound, appointments.NotChangeable) as error:
+            dispatcher.utter_message(**errors.answer(error))
         else:
             dispatcher.utter_message(
                 response="utter_booking_cancelled", reference=cancelled.reference, moment=french.moment(cancelled.start)
@@ -694,14 +658,11 @@ class ActionRescheduleAppointment(Action):
                                             "booking_preferred_time", FAILURES_SLOT)]
         try:
             moved = await in_unit_of_work(appointments.reschedule, reference, contact, start)
-        except appointments.SlotTaken:
-            dispatcher.utter_message(response="utter_booking_slot_taken_meanwhile")
+        except appointments.SlotTaken as error:
+            dispatcher.utter_message(**errors.answer(error))
             return [SlotSet("appointment_slot", None), FollowupAction("reschedule_appointment_form")]
-        except appointments.AppointmentNotFound:
-            dispatcher.utter_message(response="utter_booking_not_found")
-            return reset
-        except (appointments.NotChangeable, TypeError, ValueError):
-            dispatcher.utter_message(response="utter_booking_not_changeable")
+        except (appointments.AppointmentNotFound, appointments.NotChangeable, TypeError, ValueError) as error:
+            dispatcher.utter_message(**errors.answer(error, default="utter_booking_not_changeable"))
             return reset
         dispatcher.utter_message(response="utter_booking_moved", reference=moved.reference, moment=french.moment(moved.start))
         dispatcher.utter_message(response="utter_booking_calendar", url=ics.calendar_url(moved))
@@ -726,10 +687,7 @@ def _appointment_facts(session, reference: str | None, contact: str | None) -> d
     """What the citizen is told about their own appointment (read inside the unit of work)."""
     found = appointments.find_for_owner(session, reference, contact)
     return {
-        "reference": found.reference,
-        "label": found.motif.label,
-        "moment": french.moment(found.start),
-        "place": f"{found.place.name}, {found.place.address}",
+        "said": words.appointment(found),
         "documents": list(found.motif.documents or []),
         "needs_ants": bool(found.motif.needs_ants) and not found.ants_numbers,
         "active": found.is_active,
@@ -749,18 +707,17 @@ class ActionAppointmentLookup(Action):
         reset = [SlotSet(s, None) for s in ("reference", "citizen_email", FAILURES_SLOT)]
         try:
             facts = await in_unit_of_work(_appointment_facts, reference, contact)
-        except appointments.AppointmentNotFound:
-            dispatcher.utter_message(response="utter_booking_not_found")
+        except appointments.AppointmentNotFound as error:
+            dispatcher.utter_message(**errors.answer(error))
             return reset
-        said = {key: facts[key] for key in ("reference", "label", "moment", "place")}
+        said = facts["said"]
         if not facts["active"]:
             dispatcher.utter_message(response="utter_appointment_lookup_cancelled", **said)
         elif facts["past"]:
             dispatcher.utter_message(response="utter_appointment_lookup_past", **said)
         else:
             dispatcher.utter_message(response="utter_appointment_lookup", **said)
-            if facts["documents"]:
-                dispatcher.utter_message(text="À apporter :\n" + "\n".join(f"- {d}" for d in facts["documents"]))
+            say(dispatcher, [words.documents(facts["documents"])] if facts["documents"] else [])
             if facts["needs_ants"]:
                 dispatcher.utter_message(response="utter_booking_ants_reminder", ants_url=ANTS_URL)
             dispatcher.utter_message(response="utter_booking_calendar", url=facts["calendar_url"])

@@ -57,3 +57,12 @@ def entity_values(tracker: Tracker, entity: str) -> list[str]:
 def first_entity(tracker: Tracker, entity: str) -> str | None:
     values = entity_values(tracker, entity)
     return values[0] if values else None
+
+
+def say(dispatcher, messages) -> None:
+    """Send worded messages: a ``str`` as text, a ``townhall.wording.Reply`` with its buttons."""
+    for message in messages or []:
+        if isinstance(message, str):
+            dispatcher.utter_message(text=message)
+        else:
+            dispatcher.utter_message(text=message.text, buttons=message.buttons)

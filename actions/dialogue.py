@@ -13,7 +13,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import channel_of, first_entity, in_unit_of_work, latest_text
 from conversation_store import open_store
-from townhall import config, db, feedback, french, handoff, privacy
+from townhall import config, db, feedback, handoff, privacy
+from townhall.wording import places as place_words
 
 logger = logging.getLogger(__name__)
 
@@ -38,36 +39,14 @@ def conversation_topic(tracker: Tracker) -> str | None:
     return None
 
 
-def contact_message(card: Dict[str, Any], now: datetime) -> str:
-    """French text of a service's contact card with its current opening state."""
-    lines = [f"Vous pouvez joindre {card['name']}"]
-    if card.get("phone"):
-        lines[0] += f" au {french.phone(card['phone'])}"
-    if card.get("email"):
-        lines[0] += f" ou par e-mail à {card['email']}" if card.get("phone") else f" par e-mail à {card['email']}"
-    lines[0] += "."
-    status = card.get("status")
-    if status is not None:
-        if status.is_open and status.closes_at:
-            lines.append(f"C'est ouvert en ce moment, jusqu'à {french.clock(status.closes_at.astimezone(config.TIMEZONE).time())}.")
-        elif not status.is_open:
-            closed = "C'est fermé en ce moment"
-            if status.reason:
-                closed += f" ({status.reason})"
-            if status.next_opening:
-                closed += f". Réouverture {french.relative_moment(status.next_opening, now)}"
-            lines.append(closed + ".")
-    return " ".join(lines)
-
-
 def service_card(session, service: str, now: datetime) -> Dict[str, Any]:
-    """Name, phone, e-mail and opening state of a service (a canonical facility)."""
+    """Name, phone, e-mail and opening state of a service (a canonical facility; name None: the front desk)."""
     from townhall.knowledge import facilities, hours
 
     facility = facilities.get(session, service) or facilities.get(session, handoff.DEFAULT_SERVICE)
     if facility is None:
         commune = config.commune()
-        return {"name": "l'accueil de la mairie", "phone": commune.main_phone, "email": commune.main_email}
+        return {"name": None, "phone": commune.main_phone, "email": commune.main_email}
     name = facility.short_name or facility.name
     try:
         status = hours.status_at(session, facility.code, now)
@@ -117,8 +96,9 @@ class ActionRequestHuman(Action):
         except Exception:
             logger.exception("hand-over request failed")
             commune = config.commune()
-            card = {"name": "l'accueil de la mairie", "phone": commune.main_phone, "email": commune.main_email}
-        dispatcher.utter_message(text=contact_message(card, now))
+            card = {"name": None, "phone": commune.main_phone, "email": commune.main_email}
+        dispatcher.utter_message(text=place_words.handoff_contact(
+            card["name"], card.get("phone"), card.get("email"), card.get("status"), now))
         dispatcher.utter_message(response="utter_handoff_recorded")
         return []
 

@@ -24,11 +24,13 @@ from rasa_sdk.types import DomainDict
 from actions.common import channel_of, in_unit_of_work, latest_text
 from actions.form_validation import TownFormValidationAction, is_question
 from townhall.booking.contacts import says_nothing_to_give
-from townhall import french, references
+from townhall import references
 from townhall.incidents import duplicates, emergency, photos, reports, services
 from townhall.incidents.errors import ReportError
 from townhall.knowledge import streets
 from townhall.text import clean, fold
+from townhall.wording import errors
+from townhall.wording import incidents as words
 
 logger = logging.getLogger(__name__)
 
@@ -103,15 +105,6 @@ _STREET_WORDS = re.compile(
 DESCRIPTION_INTENTS = ("report_incident", "inform")
 
 
-def nearby_words(distance_m: float) -> str:
-    """How far the open report is, in words: « au même endroit », « tout près », « à 30 m »."""
-    if distance_m < 5:
-        return "au même endroit"
-    if distance_m < 20:
-        return "tout près"
-    return f"à {round(distance_m)} m"
-
-
 def _category_buttons() -> List[Dict[str, str]]:
     return [
         {"title": s.name, "payload": '/inform{"incident_category":"%s"}' % s.code} for s in services.catalogue()
@@ -141,7 +134,7 @@ class ValidateIncidentForm(TownFormValidationAction):
         if slot == "incident_location":
             if _position_in_text(tracker) or _entity(tracker, "address") or _STREET_WORDS.search(fold(text)):
                 return True
-            return bool(text) and await in_unit_of_work(lambda session: streets.match(session, text) is not None)
+            return bool(text) and await in_unit_of_work(streets.match, text) is not None
         if slot == "incident_description":
             return bool(clean(text)) and not says_nothing_to_give(text) and (
                 not is_question(text) or _intent(tracker) in DESCRIPTION_INTENTS
@@ -188,8 +181,8 @@ class ValidateIncidentForm(TownFormValidationAction):
             else:
                 place = await in_unit_of_work(reports.resolve_location, address)
         except ReportError as error:
-            return self.reject("incident_location", dispatcher, tracker, text=error.message)
-        label = place.address or f"position GPS ({place.latitude:.5f}, {place.longitude:.5f})"
+            return self.reject("incident_location", dispatcher, tracker, **errors.answer(error))
+        label = place.address or words.gps_place(place.latitude, place.longitude)
         return self.accept(
             tracker, incident_location=label, incident_latitude=place.latitude, incident_longitude=place.longitude
         )
@@ -206,7 +199,7 @@ class ValidateIncidentForm(TownFormValidationAction):
         try:
             text = reports.check_description(str(value or "") if not str(value or "").startswith("/") else "")
         except ReportError as error:
-            return self.reject("incident_description", dispatcher, tracker, text=error.message)
+            return self.reject("incident_description", dispatcher, tracker, **errors.answer(error))
         return self.accept(tracker, incident_description=text)
 
     async def _corrected_place(self, text: str, dispatcher, tracker) -> Optional[Dict[Text, Any]]:
@@ -222,7 +215,7 @@ class ValidateIncidentForm(TownFormValidationAction):
         except ReportError:
             return None  # not a place we know: read the message as the description
         label = place.address or str(address)
-        dispatcher.utter_message(text=f"C'est corrigé : le lieu est {label}.")
+        dispatcher.utter_message(text=words.place_corrected(label))
         return {"incident_location": label, "incident_latitude": place.latitude, "incident_longitude": place.longitude,
                 "incident_description": None}
 
@@ -245,7 +238,7 @@ class ValidateIncidentForm(TownFormValidationAction):
         try:
             kept = photos.accept(str(candidate or ""))
         except ReportError as error:
-            return self.reject("incident_photo", dispatcher, tracker, text=error.message)
+            return self.reject("incident_photo", dispatcher, tracker, **errors.answer(error))
         return self.accept(tracker, incident_photo=kept)
 
     # --- e-mail -----------------------------------------------------------------------------
@@ -266,7 +259,7 @@ class ValidateIncidentForm(TownFormValidationAction):
         try:
             address = reports.check_email(str(value or ""))
         except ReportError as error:
-            return self.reject("citizen_email", dispatcher, tracker, text=error.message)
+            return self.reject("citizen_email", dispatcher, tracker, **errors.answer(error))
         if address is None:
             return self.reject("citizen_email", dispatcher, tracker, response="utter_incident_email_invalid")
         return self.accept(tracker, citizen_email=address)
@@ -286,15 +279,9 @@ class ActionAskIncidentCategory(Action):
 def _recap(tracker: Tracker) -> str:
     photo = tracker.get_slot("incident_photo")
     email = tracker.get_slot("citizen_email")
-    lines = [
-        "Voici votre signalement :",
-        f"- catégorie : {services.name_of(tracker.get_slot('incident_category'))} ;",
-        f"- lieu : {tracker.get_slot('incident_location')} ;",
-        f"- description : {clean(tracker.get_slot('incident_description'), 300).rstrip(' .;!')} ;",
-        f"- photo : {'oui' if photo and photo != NO_PHOTO else 'non'} ;",
-        f"- suivi par e-mail : {email if email and email != NO_EMAIL else 'non (signalement anonyme)'}.",
-    ]
-    return "\n".join(lines)
+    return words.recap(tracker.get_slot("incident_category"), tracker.get_slot("incident_location"),
+                       tracker.get_slot("incident_description"), bool(photo and photo != NO_PHOTO),
+                       email if email and email != NO_EMAIL else None)
 
 
 class ActionIncidentRecap(Action):
@@ -309,21 +296,13 @@ class ActionIncidentRecap(Action):
         declined = tracker.get_slot("incident_pending") == "join" and _intent(tracker) == "deny"
         lat, lon = tracker.get_slot("incident_latitude"), tracker.get_slot("incident_longitude")
         if not declined and lat is not None and lon is not None:
-            nearby = await in_unit_of_work(
-                lambda session: [
-                    (r.reference, r.description, r.address, duplicates.distance_m(lat, lon, r.latitude, r.longitude))
-                    for r in duplicates.nearby_open(session, tracker.get_slot("incident_category"), lat, lon)
-                ]
-            )
+            nearby = await in_unit_of_work(duplicates.nearby_open, tracker.get_slot("incident_category"), lat, lon)
             if nearby:
-                reference, description, address, distance = nearby[0]
-                place = f" ({address})" if address else ""
-                dispatcher.utter_message(
-                    text=f"Un signalement semblable est déjà en cours {nearby_words(distance)}{place} : "
-                    f"« {clean(description, 160)} », référence {reference}."
-                )
+                report = nearby[0]
+                distance = duplicates.distance_m(lat, lon, report.latitude, report.longitude)
+                dispatcher.utter_message(text=words.similar_open(report, distance))
                 dispatcher.utter_message(response="utter_ask_incident_join")
-                return [SlotSet("incident_pending", "join"), SlotSet("incident_duplicate_of", reference)]
+                return [SlotSet("incident_pending", "join"), SlotSet("incident_duplicate_of", report.reference)]
         dispatcher.utter_message(text=_recap(tracker))
         dispatcher.utter_message(response="utter_ask_incident_confirm")
         return [SlotSet("incident_pending", "confirm"), SlotSet("incident_duplicate_of", None)]
@@ -341,25 +320,23 @@ class ActionSubmitIncident(Action):
         lat, lon = tracker.get_slot("incident_latitude"), tracker.get_slot("incident_longitude")
         location = tracker.get_slot("incident_location")
         try:
-            report = await in_unit_of_work(
-                lambda session: reports.create(
-                    session,
-                    category=tracker.get_slot("incident_category"),
-                    description=tracker.get_slot("incident_description"),
-                    address=location if location and not location.startswith("position GPS") else None,
-                    latitude=lat,
-                    longitude=lon,
-                    photo=photo if photo and photo != NO_PHOTO else None,
-                    email=email if email and email != NO_EMAIL else None,
-                    channel=channel_of(tracker),
-                    sender_id=tracker.sender_id,
-                ).reference
-            )
+            report = (await in_unit_of_work(
+                reports.create,
+                category=tracker.get_slot("incident_category"),
+                description=tracker.get_slot("incident_description"),
+                address=location if location and not words.is_gps_place(location) else None,
+                latitude=lat,
+                longitude=lon,
+                photo=photo if photo and photo != NO_PHOTO else None,
+                email=email if email and email != NO_EMAIL else None,
+                channel=channel_of(tracker),
+                sender_id=tracker.sender_id,
+            )).reference
         except ReportError as error:
-            dispatcher.utter_message(text=error.message)
-            dispatcher.utter_message(response="utter_incident_not_filed")
+            dispatcher.utter_message(**errors.answer(error))
+            dispatcher.utter_message(response=errors.REPORT_NOT_FILED)
             return reset_events(tracker)
-        dispatcher.utter_message(text=f"Merci ! Votre signalement est enregistré sous la référence {report}.")
+        dispatcher.utter_message(text=words.filed(report))
         dispatcher.utter_message(
             response="utter_incident_filed_with_email" if email and email != NO_EMAIL else "utter_incident_filed_anonymous",
             reference=report,
@@ -385,10 +362,10 @@ class ActionJoinIncident(Action):
                 sender_id=tracker.sender_id,
             )
         except ReportError as error:
-            dispatcher.utter_message(text=error.message)
-            dispatcher.utter_message(response="utter_incident_not_filed")
+            dispatcher.utter_message(**errors.answer(error))
+            dispatcher.utter_message(response=errors.REPORT_NOT_FILED)
             return reset_events(tracker)
-        dispatcher.utter_message(text=f"C'est noté : votre signalement est joint au signalement {reference}.")
+        dispatcher.utter_message(text=words.joined(reference))
         dispatcher.utter_message(response="utter_incident_joined", reference=reference)
         return reset_events(tracker) + [SlotSet("reference", reference)]
 
@@ -431,30 +408,10 @@ class ValidateReportStatusForm(TownFormValidationAction):
             if appointment:  # "c'est quand mon rendez-vous RDV-..." : checked with the contact by the booking lookup
                 return self.accept(tracker, reference=appointment)
             return self.reject("reference", dispatcher, tracker, response="utter_report_reference_invalid")
-        found = await in_unit_of_work(lambda session: reports.find(session, canonical) is not None)
-        if not found:
+        found = await in_unit_of_work(reports.find, canonical)
+        if found is None:
             return self.reject("reference", dispatcher, tracker, response="utter_report_not_found", reference=canonical)
         return self.accept(tracker, reference=canonical)
-
-
-def status_message(status: reports.PublicStatus) -> str:
-    """The citizen's answer: current status, date of the latest change, latest staff note."""
-    updated = french.day(status.updated_at.astimezone(french_timezone()).date())
-    text = (
-        f"Votre signalement {status.reference} ({status.category_name.lower()}) est {status.status_label}, "
-        f"depuis le {updated}."
-    )
-    if status.note:
-        text += f" Message des services : « {status.note.rstrip(' .')} »."
-    if status.duplicate_of:
-        text += f" Le suivi se fait sous la référence {status.duplicate_of}."
-    return text
-
-
-def french_timezone():
-    from townhall import config
-
-    return config.TIMEZONE
 
 
 class ActionReportStatus(Action):
@@ -473,5 +430,5 @@ class ActionReportStatus(Action):
         if status is None:
             dispatcher.utter_message(response="utter_report_not_found", reference=reference or "")
         else:
-            dispatcher.utter_message(text=status_message(status))
+            dispatcher.utter_message(text=words.status(status))
         return [SlotSet("reference", None)]

@@ -6,7 +6,7 @@ answered from the very next message, without retraining the model.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse
@@ -14,8 +14,10 @@ from fastapi.responses import HTMLResponse
 from backoffice.auth import StaffIdentity, flash, redirect, render, require_role, verify_csrf
 from backoffice.deps import DatabaseId
 from townhall import config, db, french
-from townhall.knowledge import alerts, facilities, hours, hours_french, streets
+from townhall.knowledge import alerts, facilities, hours, streets
 from townhall.knowledge.models import Alert, Closure
+from townhall.wording import hours as hour_words
+from townhall.wording import rules
 
 router = APIRouter(prefix="/staff", dependencies=[Depends(verify_csrf)])
 require_agent = require_role("agent")
@@ -44,55 +46,12 @@ def _not_found() -> HTTPException:
     return HTTPException(404, detail="Cet équipement est introuvable.")
 
 
-# --- French display ----------------------------------------------------------------------
-
-
-def intervals_text(intervals: list[tuple[time, time]]) -> str:
-    """"de 9 h à 12 h et de 14 h à 17 h 30"."""
-    return hours_french.intervals_text(intervals)
-
-
-def _when(moment: datetime, now: datetime) -> str:
-    local = moment.astimezone(config.TIMEZONE)
-    if local.date() == now.date():
-        return f"aujourd'hui à {french.clock(local.time())}"
-    if local.date() == now.date() + timedelta(days=1):
-        return f"demain à {french.clock(local.time())}"
-    return french.moment(local)
-
-
-def _until(moment: datetime, now: datetime) -> str:
-    """"12 h" today, "demain 2 h", "au mardi 3 juin à 12 h"."""
-    local = moment.astimezone(config.TIMEZONE)
-    if local.date() == now.date():
-        return french.clock(local.time())
-    if local.date() == now.date() + timedelta(days=1):
-        return f"demain {french.clock(local.time())}"
-    return f"au {french.moment(local)}"
-
-
-def status_text(status: hours.OpenStatus, now: datetime) -> str:
-    """"Ouvert jusqu'à 12 h" or "Fermé : jour férié (Noël). Réouverture demain à 9 h"."""
-    if status.is_open:
-        if status.closes_at is None:
-            return "Ouvert"
-        until = _until(status.closes_at, now)
-        return f"Ouvert jusqu'{until}" if until.startswith("au ") else f"Ouvert jusqu'à {until}"
-    text = "Fermé" + (f" : {status.reason}" if status.reason else "")
-    if status.next_opening is not None:
-        return f"{text}. Réouverture {_when(status.next_opening, now)}"
-    return f"{text}. Aucune ouverture prévue dans l'année"
-
-
-def period_text(start: date, end: date) -> str:
-    if start == end:
-        return f"le {french.day(start)}"
-    return f"du {french.day(start)} au {french.day(end)}"
+# --- French display: worded by townhall.wording (hours, rules) ---------------------------
 
 
 def _status(session, code: str, now: datetime) -> str:
     try:
-        return status_text(hours.status_at(session, code, now), now)
+        return hour_words.status_text(hours.status_at(session, code, now), now)
     except Exception:  # a rule stored before validation existed: say so instead of failing the page
         return "Horaires illisibles : corrigez-les"
 
@@ -100,7 +59,7 @@ def _status(session, code: str, now: datetime) -> str:
 def _reading(rule: str, today: date) -> dict | None:
     """What the rule means, in French, as the opening-hours library reads it (None: unreadable)."""
     try:
-        return hours_french.describe_rule(rule, today.year)
+        return rules.describe_rule(rule, today.year)
     except Exception:
         return None
 
@@ -110,14 +69,8 @@ def _week(session, code: str, today: date) -> list[dict]:
         days = hours.week(session, code, today)
     except Exception:
         return []
-    rows = []
-    for d in days:
-        if d.is_open:
-            text = "Ouvert " + intervals_text(d.intervals)
-        else:
-            text = "Fermé" + (f" : {d.reason}" if d.reason else "")
-        rows.append({"day": d.day, "text": text, "holiday": d.holiday, "special": bool(d.reason)})
-    return rows
+    return [{"day": d.day, "text": hour_words.day_text(d), "holiday": d.holiday, "special": bool(d.reason)}
+            for d in days]
 
 
 # --- facilities ---------------------------------------------------------------------------
@@ -135,7 +88,7 @@ def facilities_page(request: Request, user: StaffIdentity = Depends(require_agen
                 "name": facility.name,
                 "rule": facility.opening_hours,
                 "status": _status(session, facility.code, now),
-                "closures": [f"{period_text(c.start_day, c.end_day)} : {c.label}" for c in closures[:3]],
+                "closures": [f"{hour_words.period(c.start_day, c.end_day)} : {c.label}" for c in closures[:3]],
                 "more": max(0, len(closures) - 3),
             })
     return render(request, "facilities/list.html", rows=rows, now=now)
@@ -154,7 +107,7 @@ def _facility_page(request: Request, code: str, status_code: int = 200, hours_fo
             "status": _status(session, facility.code, now),
             "week": _week(session, facility.code, today),
             "reading": _reading(facility.opening_hours, today),
-            "closures": [{"id": c.id, "period": period_text(c.start_day, c.end_day), "label": c.label}
+            "closures": [{"id": c.id, "period": hour_words.period(c.start_day, c.end_day), "label": c.label}
                          for c in hours.upcoming_closures(session, facility.code, today, DETAIL_CLOSURE_DAYS)],
         }
     hours_form = hours_form or {"rule": context["facility"]["rule"], "note": context["facility"]["note"], "error": None}
@@ -193,7 +146,7 @@ def change_hours(request: Request, code: str, rule: str = Form(""), note: str = 
                                           "error": error})
     message = f"Les nouveaux horaires de l'équipement « {name} » sont enregistrés. L'assistant les donne dès maintenant."
     if lost:  # saved, but a later rule silently drops hours written in an earlier one
-        message += " Vérifiez-les : " + " ".join(hours_french.lost_hours_text(item) for item in lost)
+        message += " Vérifiez-les : " + " ".join(rules.lost_hours_text(item) for item in lost)
     flash(request, message, "error" if lost else "info")
     return redirect(f"/staff/facilities/{code}")
 
@@ -236,7 +189,7 @@ def add_closure(request: Request, code: str, start_day: str = Form(""), end_day:
         try:
             with db.unit_of_work(request.app.state.database_url) as session:
                 closure = hours.add_closure(session, code, start, end, label)
-                period = period_text(closure.start_day, closure.end_day)
+                period = hour_words.period(closure.start_day, closure.end_day)
         except hours.UnknownFacility:
             raise _not_found() from None
         except ValueError as exc:  # the core's own checks (already covered above)
@@ -255,7 +208,7 @@ def remove_closure(request: Request, code: str, closure_id: DatabaseId, user: St
         closure = session.get(Closure, closure_id)
         if closure is None or closure.facility_code != code:
             raise HTTPException(404, detail="Cette fermeture est introuvable. Elle a peut-être déjà été supprimée.")
-        period = period_text(closure.start_day, closure.end_day)
+        period = hour_words.period(closure.start_day, closure.end_day)
         hours.remove_closure(session, closure_id)
     flash(request, f"La fermeture {period} est supprimée.")
     return redirect(f"/staff/facilities/{code}")

@@ -7,6 +7,7 @@ not exist is detected first and reported as such.
 """
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from dataclasses import dataclass
@@ -129,6 +130,24 @@ def parse(text: str | None, now: datetime | None = None, allow_past: bool = Fals
     if not allow_past and (parsed.end_day or parsed.day) < now.date():
         return ParsedDate(day=parsed.day, at=parsed.at, end_day=parsed.end_day, problem=DateProblem.PAST)
     return parsed
+
+
+def number_words(text: str | None) -> int | None:
+    """The first whole number written in French words ("deux", "nous serons trois"), by Duckling."""
+    if not (text or "").strip():
+        return None
+    duckling, time_zones, locale, _dims = _duckling_api()
+    ref = duckling.parse_ref_time(time_zones, str(config.TIMEZONE), int(datetime.now(config.TIMEZONE).timestamp()))
+    for found in duckling.parse(text, duckling.Context(ref, locale), _number_dimension(duckling), False):
+        value = (found.get("value") or {}).get("value")
+        if isinstance(value, (int, float)) and float(value).is_integer():
+            return int(value)
+    return None
+
+
+@functools.lru_cache(maxsize=1)
+def _number_dimension(duckling):
+    return duckling.parse_dimensions(["number"])
 
 
 def parse_time(text: str | None) -> time | None:

@@ -10,7 +10,8 @@ import pytest
 
 from actions.booking import ActionAskBookingConfirmed, ValidateBookingForm, ValidateCancelAppointmentForm
 from actions.form_validation import is_new_message, wants_to_stop
-from actions.incidents import ValidateIncidentForm, ValidateReportStatusForm, nearby_words
+from actions.incidents import ValidateIncidentForm, ValidateReportStatusForm
+from townhall.wording.incidents import distance as nearby_words
 from tests.trackers import entity, run, said, tracker
 from townhall import config, db, french
 from townhall.booking import availability, loader
@@ -360,3 +361,13 @@ async def test_a_phone_the_nlu_already_put_in_citizen_phone_is_validated(commune
     assert changed["citizen_phone"] == "+33671234589"
     assert changed["requested_slot"] == "booking_confirmed"
     assert not any(e.get("event") == "action_execution_rejected" for e in events)
+
+
+@pytest.mark.parametrize("text, size", [
+    ("deux personnes", 2), ("nous serons trois", 3), ("une", 1), ("on est 2", 2), ("moi seul", 1),
+    ("dix", 10), ("rien", None),
+])
+def test_party_size_in_words_through_duckling(text, size):
+    from actions.booking import parse_party_size
+
+    assert parse_party_size(text) == size

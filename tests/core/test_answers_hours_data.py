@@ -7,7 +7,8 @@ from datetime import date, time
 import pytest
 import yaml
 
-from townhall.knowledge import hours, hours_french, loader
+from townhall.knowledge import hours, loader
+from townhall.wording import rules as rule_words
 
 MORNING, AFTERNOON = (time(9), time(12)), (time(14), time(17))
 CLOSED = ()
@@ -45,16 +46,16 @@ def test_the_old_ccas_rule_is_reported_with_the_days_it_loses():
     lost = hours.lost_hours("Mo-Fr 09:00-12:00; Tu,Th 14:00-17:00; PH off", 2026)
     assert [(x.earlier, x.later, x.weekdays, x.lost) for x in lost] == [
         ("Mo-Fr 09:00-12:00", "Tu,Th 14:00-17:00", (1, 3), (MORNING,))]
-    assert hours_french.lost_hours_text(lost[0]).startswith(
+    assert rule_words.lost_hours_text(lost[0]).startswith(
         "Le mardi et le jeudi, la règle « Tu,Th 14:00-17:00 » remplace la règle « Mo-Fr 09:00-12:00 » : "
         "les heures de 9 h à 12 h sont perdues ces jours-là.")
 
 
 def test_seasons_and_special_days_in_french():
-    reading = hours_french.describe_rule(rules()["decheterie"], 2026)
+    reading = rule_words.describe_rule(rules()["decheterie"], 2026)
     assert [period for period, _ in reading["seasons"]] == ["de janvier à mars", "d'avril à septembre", "d'octobre à décembre"]
     assert reading["seasons"][1][1][0] == "lundi, mercredi, jeudi, vendredi et samedi : de 9 h à 12 h et de 14 h à 18 h 30"
-    town_hall = hours_french.describe_rule(rules()["mairie"], 2026)
+    town_hall = rule_words.describe_rule(rules()["mairie"], 2026)
     assert town_hall["seasons"] == [("toute l'année", [
         "du lundi au vendredi : de 8 h 30 à 12 h et de 13 h 30 à 17 h 30", "samedi : de 9 h à 12 h", "dimanche : fermé"])]
     assert town_hall["special_days"][0].endswith("24 décembre : de 8 h 30 à 12 h")

@@ -22,33 +22,7 @@ LABELS = {
     "encombrants": "encombrants",
     "dechets_verts": "déchets verts",
 }
-# French grammar of each label: (article + label, gender and number) for agreement
-GRAMMAR = {
-    "ordures_menageres": ("les ordures ménagères", "fp"),
-    "recyclables": ("les emballages recyclables (bac jaune)", "mp"),
-    "verre": ("le verre", "m"),
-    "encombrants": ("les encombrants", "mp"),
-    "dechets_verts": ("les déchets verts", "mp"),
-}
-_ENDINGS = {"f": "e", "m": "", "fp": "es", "mp": "s"}
 HORIZON_DAYS = 200
-
-
-def collected(waste_type: str) -> str:
-    """"les encombrants sont collectés", "le verre est collecté", "les ordures ménagères sont collectées"."""
-    label, gender = GRAMMAR.get(waste_type, (LABELS.get(waste_type, waste_type), "mp"))
-    verb = "sont" if gender.endswith("p") else "est"
-    return f"{label} {verb} collecté{_ENDINGS[gender]}"
-
-
-def of_label(waste_type: str) -> str:
-    """"des encombrants", "du verre"."""
-    label, _gender = GRAMMAR.get(waste_type, (LABELS.get(waste_type, waste_type), "mp"))
-    if label.startswith("les "):
-        return "des " + label[4:]
-    if label.startswith("le "):
-        return "du " + label[3:]
-    return "de " + label
 
 
 @dataclass(frozen=True)
