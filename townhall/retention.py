@@ -236,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--days doit valoir au moins 1")
     from townhall import schema
 
-    schema.upgrade(config.database_url())
+    schema.check(config.database_url())
     _process_erasure_requests()
     purged = purge(config.database_url(), config.tracker_database_url(), args.days)
     print(f"{purged.conversations} conversation(s) supprimée(s), {purged.events} événement(s), "
