@@ -167,7 +167,6 @@ class Launcher:
 
     def start(self, processes: Sequence[Process]) -> "Launcher":
         """Spawn every process, then await each health route; on any failure stop them all."""
-        self.processes.extend(processes)
         try:
             for process in processes:
                 self.spawn(process)
@@ -179,6 +178,9 @@ class Launcher:
         return self
 
     def spawn(self, process: Process, truncate: bool = False) -> None:
+        """Start ``process`` (again, after ``kill``, for a process already known)."""
+        if all(known is not process for known in self.processes):
+            self.processes.append(process)
         output = None
         if self.log_dir is not None:
             flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if truncate else os.O_APPEND)
@@ -248,6 +250,7 @@ def _signal_group(process: Process, sig: int) -> None:
 def run_until_interrupted(launcher: Launcher, banner: str) -> int:
     """Print ``banner``, then wait for Ctrl-C, SIGTERM or a process's death; stop everything."""
     previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with SIGINT ignored
     try:
         print(banner, flush=True)
         dead = launcher.wait()
@@ -285,6 +288,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     sub.add_parser("newest-model", help="print the newest models/*.tar.gz")
     args = parser.parse_args(argv)
     env = dict(os.environ)
+    # Ctrl-C stops everything, even when a shell started this process with SIGINT ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     if args.command == "newest-model":
         model = newest_model()
         if model is not None:
