@@ -177,13 +177,13 @@ class Launcher:
             raise
         return self
 
-    def spawn(self, process: Process, truncate: bool = False) -> None:
+    def spawn(self, process: Process) -> None:
         """Start ``process`` (again, after ``kill``, for a process already known)."""
         if all(known is not process for known in self.processes):
             self.processes.append(process)
         output = None
         if self.log_dir is not None:
-            flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if truncate else os.O_APPEND)
+            flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND  # a restarted process writes on
             output = os.fdopen(os.open(self.log_dir / f"{process.name}.log", flags, 0o600), "ab")  # private
         try:
             process.popen = subprocess.Popen(
