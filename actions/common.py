@@ -21,12 +21,13 @@ async def in_thread(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 
 
 def ensure_schema() -> None:
-    """Create or upgrade the schema once per process and database (idempotent)."""
+    """Check once per process and database that the schema is at the latest migration (the
+    launcher migrates before the action server starts; an action never migrates)."""
     from townhall import config
 
     url = config.database_url()
     if url not in _schema_ready:
-        schema.upgrade(url)
+        schema.check(url)
         _schema_ready.add(url)
 
 

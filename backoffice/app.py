@@ -91,7 +91,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app = FastAPI(title="Back office de la mairie", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.database_url = database_url or config.database_url()
     app.state.tracker_url = config.tracker_database_url()
-    schema.upgrade(app.state.database_url)
+    schema.check(app.state.database_url)  # migrated at start-up (deploy.launcher), never here
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict:

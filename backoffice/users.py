@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     url = config.database_url()
-    schema.upgrade(url)
+    schema.check(url)
     try:
         if args.command == "list":
             with db.unit_of_work(url) as session:

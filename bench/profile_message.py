@@ -167,6 +167,9 @@ def main() -> None:
     token = secrets.token_urlsafe(24)  # the action server answers only calls that carry it
     env = {**os.environ, "DATABASE_URL": app_url, "TOWNHALL_VAR_DIR": str(tmp), "PYTHONPATH": str(ROOT),
            "ACTION_SERVER_TOKEN": token}
+    from deploy.launcher import prepare_database
+
+    prepare_database(app_url)  # the start-up's one migration step
     subprocess.run([str(ROOT / ".venv/bin/python"), "-m", "townhall.demo"], env=env, check=True,
                    stdout=subprocess.DEVNULL, cwd=ROOT)
     port = free_port()
@@ -210,6 +213,9 @@ async def profile(model: Path, port: int, tracker_url: str, args, token: str) ->
     started = time.perf_counter()
     endpoints = AvailableEndpoints(action=EndpointConfig(f"http://127.0.0.1:{port}/webhook", enable_selective_domain=True,
                                                          headers={"Authorization": f"Bearer {token}"}), tracker_store=store)
+    from nlu_components import patches
+
+    patches.apply()  # as deploy.rasa_entry does in `rasa run`
     agent = await load_agent(model_path=str(model), endpoints=endpoints)
     print(f"Model {model.name} loaded in {time.perf_counter() - started:.1f} s")
     await play(agent, 3, args.seed + 100, None)  # warm-up: TensorFlow traces its graphs on first use

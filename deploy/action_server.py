@@ -13,6 +13,9 @@ It is rasa-sdk's own Sanic application (``rasa_sdk.endpoint.create_app``) with t
   the whole tracker, with the citizen's personal data, in the answer) and is logged without
   the exception's message, which may quote a slot value.
 
+It starts only on a database at the latest migration (DATABASE_URL; deploy.launcher migrates
+before starting it) and stops at once with a clear message otherwise.
+
 Settings: ACTION_SERVER_TOKEN (required: the server refuses to start without it),
 ACTIONS_HOST, ACTIONS_PORT (default 5055), ACTION_SERVER_WORKERS is rasa-sdk's
 ACTION_SERVER_SANIC_WORKERS (default 1).
@@ -141,6 +144,13 @@ def main(argv: Optional[list] = None) -> int:
         app = create_app(os.environ.get(TOKEN_ENV, ""), args.actions, auto_reload=args.auto_reload)
     except MissingTokenError as error:
         print(f"ERROR: {error} (scripts/dev_secrets.sh writes a development token to var/).", file=sys.stderr)
+        return 2
+    from townhall import schema
+
+    try:
+        schema.check()  # migrated at start-up (deploy.launcher): an action never migrates
+    except schema.SchemaNotAtHead as error:
+        print(f"ERROR: {error}", file=sys.stderr)
         return 2
     plugin_manager().hook.attach_sanic_app_extensions(app=app)
     from townhall.incidents import emergency

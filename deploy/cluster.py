@@ -23,54 +23,18 @@ import os
 import secrets
 import shutil
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
 from urllib.parse import urlsplit
 
-import httpx
+from deploy import launcher, nginx, preflight, production_env
+from deploy.launcher import Process, StartError, free_port, newest_model  # noqa: F401  (bench and tests import them here)
 
-from deploy import nginx, preflight, production_env
-
-ROOT = Path(__file__).resolve().parent.parent
-VENV_BIN = ROOT / ".venv" / "bin"
+ROOT = launcher.ROOT
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/townhall"
-
-
-class StartError(RuntimeError):
-    """A service could not be reached or a process did not come up."""
-
-
-_GIVEN_PORTS: set = set()
-
-
-def free_port() -> int:
-    """A free port below Linux's ephemeral range (32768-60999), so that no outgoing
-    connection (to PostgreSQL, Redis, another process) takes it before the process binds."""
-    import random
-
-    for _ in range(500):
-        port = random.randint(20000, 32000)
-        if port in _GIVEN_PORTS:
-            continue
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-        _GIVEN_PORTS.add(port)
-        return port
-    raise StartError("No free port between 20000 and 32000.")
-
-
-def newest_model(folder: Path = ROOT / "models") -> Optional[Path]:
-    models = sorted(Path(folder).glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
-    return models[-1] if models else None
 
 
 def _admin_engine(url: str):
@@ -115,22 +79,6 @@ def drop_database(url: str) -> None:
 
 
 @dataclass
-class Process:
-    name: str
-    command: List[str]
-    port: int
-    health: str
-    popen: Optional[subprocess.Popen] = None
-
-    @property
-    def pid(self) -> Optional[int]:
-        return self.popen.pid if self.popen else None
-
-    def alive(self) -> bool:
-        return self.popen is not None and self.popen.poll() is None
-
-
-@dataclass
 class Cluster:
     """Start, inspect, kill and restart the processes of the production set-up."""
 
@@ -152,12 +100,16 @@ class Cluster:
     fresh_databases: bool = False
     startup_timeout: float = 300.0
     extra_env: Dict[str, str] = field(default_factory=dict)
-    processes: List[Process] = field(default_factory=list)
     nginx_temp_dir: Optional[Path] = None
+    supervisor: Optional[launcher.Launcher] = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.tracker_url = self.tracker_url or self.database_url
         self.runtime_dir = Path(self.runtime_dir)
+
+    @property
+    def processes(self) -> List[Process]:
+        return self.supervisor.processes if self.supervisor else []
 
     # ------------------------------------------------------------------ URLs
     @property
@@ -217,9 +169,9 @@ class Cluster:
                 drop_database(url)
         for url in {self.database_url, self.tracker_url}:
             ensure_database(url)
+        launcher.prepare_database(self.database_url)  # the one migration step: the processes only check
         if self.demo_data:
-            subprocess.run([str(VENV_BIN / "python"), "-m", "townhall.demo"], cwd=ROOT, env=self.environment(),
-                           check=True, stdout=subprocess.DEVNULL, timeout=300)
+            launcher.load_demo_data(self.environment())
         if self.runtime_dir.exists():
             shutil.rmtree(self.runtime_dir)
         self.runtime_dir.mkdir(parents=True, mode=0o700)  # logs: private, like var/
@@ -228,89 +180,52 @@ class Cluster:
         self.nginx_temp_dir = Path(tempfile.mkdtemp(prefix="townhall-nginx-"))
         self.nginx_temp_dir.chmod(0o1777)
 
-    def _plan(self) -> None:
-        self.processes = []
-        for i in range(self.actions_count):
-            port = free_port()
-            self.processes.append(Process(
-                f"actions-{i + 1}",
-                [str(VENV_BIN / "python"), "-m", "deploy.action_server", "--actions", "actions",
-                 "-i", "127.0.0.1", "-p", str(port)],
-                port, f"http://127.0.0.1:{port}/health"))
-        for i in range(self.rasa_count):
-            port = free_port()
-            self.processes.append(Process(
-                f"rasa-{i + 1}",
-                [str(VENV_BIN / "rasa"), "run", "--enable-api", "--auth-token", self.auth_token,
-                 "--cors", *self.cors_origins, "-i", "127.0.0.1", "-p", str(port), "--model", str(self.model),
-                 "--credentials", str(ROOT / "credentials.yml"), "--endpoints", str(ROOT / "endpoints.production.yml")],
-                port, f"http://127.0.0.1:{port}/status?token={self.auth_token}"))
+    def _plan(self) -> List[Process]:
+        processes = [launcher.action_server(f"actions-{i + 1}", free_port()) for i in range(self.actions_count)]
+        processes += [
+            launcher.rasa(f"rasa-{i + 1}", free_port(), auth_token=self.auth_token, cors=self.cors_origins,
+                          model=self.model, credentials=ROOT / "credentials.yml",
+                          endpoints=ROOT / "endpoints.production.yml")
+            for i in range(self.rasa_count)]
         if self.backoffice_port:
-            self.processes.append(Process(
-                "backoffice",
-                [str(VENV_BIN / "uvicorn"), "--factory", "backoffice.app:create_app", "--ws", "none", "--no-proxy-headers",
-                 "--host", "127.0.0.1", "--port", str(self.backoffice_port)],
-                self.backoffice_port, f"http://127.0.0.1:{self.backoffice_port}/healthz"))
+            processes.append(launcher.backoffice("backoffice", self.backoffice_port))
         conf = nginx.render(
-            [f"127.0.0.1:{p.port}" for p in self.rasa_processes()],
-            [f"127.0.0.1:{p.port}" for p in self.action_processes()],
+            [f"127.0.0.1:{p.port}" for p in processes if p.name.startswith("rasa-")],
+            [f"127.0.0.1:{p.port}" for p in processes if p.name.startswith("actions-")],
             listen_rasa=self.rasa_port, listen_actions=self.actions_port, runtime_dir=self.runtime_dir,
             temp_dir=self.nginx_temp_dir,
         )
         (self.runtime_dir / "nginx.conf").write_text(conf, encoding="utf-8")
-        nginx_bin = shutil.which("nginx") or "/usr/sbin/nginx"
-        self.processes.append(Process(
-            "nginx", [nginx_bin, "-e", str(self.runtime_dir / "error.log"), "-c", str(self.runtime_dir / "nginx.conf")],
-            self.rasa_port, f"{self.actions_url}/health"))
+        processes.append(launcher.nginx(self.runtime_dir / "nginx.conf", self.runtime_dir / "error.log",
+                                        self.rasa_port, f"{self.actions_url}/health"))
+        return processes
 
     def start(self) -> "Cluster":
         if not (shutil.which("nginx") or Path("/usr/sbin/nginx").exists()):
             raise StartError("nginx is not installed (Debian: apt-get install nginx-light).")
         self.prepare()
-        self._plan()
+        self.supervisor = launcher.Launcher(self.environment(), log_dir=self.runtime_dir,
+                                          startup_timeout=self.startup_timeout)
         try:
-            for process in self.processes:
-                self.spawn(process)
-            for process in self.processes:
-                self.wait_ready(process)
+            self.supervisor.start(self._plan())
         except BaseException:
             self.stop()
             raise
         return self
 
     def spawn(self, process: Process) -> None:
-        path = self.runtime_dir / f"{process.name}.log"
-        log = os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab")  # private
-        process.popen = subprocess.Popen(process.command, cwd=ROOT, env=self.environment(), stdout=log,
-                                         stderr=subprocess.STDOUT, start_new_session=True)
+        self.supervisor.spawn(process)
 
     def wait_ready(self, process: Process, timeout: Optional[float] = None) -> float:
         """Seconds until the process's health route answers."""
-        started = time.monotonic()
-        deadline = started + (timeout or self.startup_timeout)
-        while time.monotonic() < deadline:
-            if not process.alive():
-                raise StartError(f"{process.name} exited:\n{self.log(process.name)[-3000:]}")
-            try:
-                answer = httpx.get(process.health, timeout=2)
-                if answer.status_code == 200 and (not process.name.startswith("rasa-") or answer.json().get("model_file")):
-                    return time.monotonic() - started
-            except (httpx.HTTPError, ValueError):
-                pass
-            time.sleep(0.5)
-        raise StartError(f"{process.name} not ready after {timeout or self.startup_timeout} s:\n"
-                         f"{self.log(process.name)[-3000:]}")
+        return self.supervisor.wait_ready(process, timeout)
 
     def log(self, name: str) -> str:
-        path = self.runtime_dir / f"{name}.log"
-        return path.read_text("utf-8", "replace") if path.exists() else ""
+        return self.supervisor.log(name) if self.supervisor else ""
 
     # ------------------------------------------------------------------ faults
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
-        process = self.process(name)
-        if process.alive():
-            os.killpg(process.pid, sig)
-            process.popen.wait(timeout=30)
+        self.supervisor.kill(name, sig)
 
     def resident_memory_mb(self) -> Dict[str, float]:
         """VmRSS of each running process, in MB."""
@@ -329,23 +244,8 @@ class Cluster:
 
     # ------------------------------------------------------------------ stop
     def stop(self) -> None:
-        for process in reversed(self.processes):
-            if process.alive():
-                try:
-                    os.killpg(process.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
-        for process in self.processes:
-            if process.popen is None:
-                continue
-            try:
-                process.popen.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                try:
-                    os.killpg(process.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                process.popen.wait(timeout=5)
+        if self.supervisor is not None:
+            self.supervisor.stop()
         if self.nginx_temp_dir is not None and not any(p.alive() for p in self.processes):
             shutil.rmtree(self.nginx_temp_dir, ignore_errors=True)
             self.nginx_temp_dir = None
@@ -384,17 +284,11 @@ def main() -> int:
     except StartError as error:
         print(f"ERROR: {error}", file=sys.stderr)
         return 1
-    print(f"{args.rasa} Rasa servers and {args.actions} action servers behind nginx: {cluster.rasa_url} "
-          f"(actions {cluster.actions_url}), back office http://127.0.0.1:{cluster.backoffice_port}. "
-          f"Logs in {cluster.runtime_dir}. Ctrl-C stops everything.")
     try:
-        while all(p.alive() for p in cluster.processes):
-            time.sleep(1)
-        dead = [p.name for p in cluster.processes if not p.alive()]
-        print(f"ERROR: {', '.join(dead)} stopped; see {cluster.runtime_dir}.", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 0
+        return launcher.run_until_interrupted(cluster.supervisor, (
+            f"{args.rasa} Rasa servers and {args.actions} action servers behind nginx: {cluster.rasa_url} "
+            f"(actions {cluster.actions_url}), back office http://127.0.0.1:{cluster.backoffice_port}. "
+            f"Logs in {cluster.runtime_dir}. Ctrl-C stops everything."))
     finally:
         cluster.stop()
 

@@ -1,8 +1,5 @@
 """Custom Rasa NLU components of the town-hall assistant (referenced from config.yml).
 
-Importing the package also applies rasa_speedups (an equivalent, faster check of action
-server responses) in the Rasa server that loads the model.
+Importing the package patches nothing: the Rasa speed-ups are applied by one explicit call,
+``nlu_components.patches.apply()``, which deploy.rasa_entry makes at start-up.
 """
-from nlu_components import rasa_speedups
-
-rasa_speedups.apply()

@@ -21,8 +21,8 @@ ruled out by the last N (Rasa's ``_is_rule_applicable`` answers True for older s
 the loop stops once it is older than the longest rule still in play: the same rules remain,
 without the calls that could not remove any (RulePolicy was 10 % of a Rasa process).
 
-The patches are applied when Rasa imports this package, which it does at model load, since
-config.yml names a component of it (``nlu_components.canonical.CanonicalEntityMapper``).
+Nothing is patched on import: ``nlu_components.patches.apply()`` (called once at start-up by
+deploy.rasa_entry, and only on Rasa 3.6.x) calls ``apply`` below.
 """
 from __future__ import annotations
 

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import glob
 import json
 import logging
 import os
@@ -70,8 +69,9 @@ def normalise_span(text: str) -> str:
 def latest_model(path: Path) -> Optional[Path]:
     if path.is_file():
         return path
-    models = sorted(glob.glob(str(path / "*.tar.gz")), key=os.path.getmtime)
-    return Path(models[-1]) if models else None
+    from townhall import trained_models
+
+    return trained_models.newest(path)
 
 
 def train_model(out: Path) -> Path:

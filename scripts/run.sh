@@ -23,7 +23,8 @@ eval "$(.venv/bin/python -m deploy.production_env)"
 # Services that are down stop the start within seconds, with a clear message.
 .venv/bin/python -m deploy.preflight >/dev/null
 
-.venv/bin/python -m townhall.demo
+# The one migration step (every process only checks the schema), then the demo commune.
+.venv/bin/python -m deploy.launcher prepare
 # A first administrator for the back office, created once; its password is kept in var/.
 if [ ! -s var/dev-admin-password ]; then
   .venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(12))' > var/dev-admin-password
@@ -31,30 +32,12 @@ fi
 .venv/bin/python -m backoffice.users create --username admin --role admin --password-stdin --if-missing < var/dev-admin-password
 scripts/train.sh
 
-ENDPOINTS=${RASA_ENDPOINTS:-endpoints.yml}
 # Rasa's SQLite tracker store (embedded default) is created private (0600), like var/ itself.
-if [ "$ENDPOINTS" = endpoints.yml ] && [ ! -e var/rasa_tracker.db ]; then
+if [ "${RASA_ENDPOINTS:-endpoints.yml}" = endpoints.yml ] && [ ! -e var/rasa_tracker.db ]; then
   (umask 077 && : > var/rasa_tracker.db)
 fi
-pids=()
-stop() {
-  trap - INT TERM EXIT
-  echo "Arrêt des services..."
-  kill "${pids[@]}" 2>/dev/null || true
-  wait "${pids[@]}" 2>/dev/null || true
-}
-trap stop INT TERM EXIT
-
-# The action server answers only the Rasa server (bearer token ACTION_SERVER_TOKEN, loopback).
-.venv/bin/python -m deploy.action_server --actions actions -i "$ACTIONS_HOST" -p "$ACTIONS_PORT" &
-pids+=($!)
-.venv/bin/uvicorn --factory backoffice.app:create_app --ws none --no-proxy-headers --host 127.0.0.1 --port "$BACKOFFICE_PORT" &
-pids+=($!)
-read -r -a cors_origins <<< "$RASA_CORS_ORIGINS"
-.venv/bin/rasa run --enable-api --auth-token "$RASA_AUTH_TOKEN" --cors "${cors_origins[@]}" \
-  -i "$RASA_HOST" -p "$RASA_PORT" --credentials credentials.yml --endpoints "$ENDPOINTS" -m models &
-pids+=($!)
-
-echo "Back office : http://localhost:$BACKOFFICE_PORT/login (identifiant admin, mot de passe dans var/dev-admin-password)"
-echo "Rasa : http://localhost:$RASA_PORT  actions : http://localhost:$ACTIONS_PORT/health  back office : http://localhost:$BACKOFFICE_PORT (démo : /demo). Ctrl-C pour tout arrêter."
-wait -n "${pids[@]}"
+# deploy/launcher.py starts the action server (deploy.action_server: bearer token
+# ACTION_SERVER_TOKEN, ACTIONS_HOST), the back office (127.0.0.1) and the Rasa server
+# (RASA_HOST, --cors RASA_CORS_ORIGINS, endpoints RASA_ENDPOINTS), awaits their health routes
+# and stops them all on Ctrl-C or when one of them stops.
+exec .venv/bin/python -m deploy.launcher run

@@ -20,7 +20,7 @@ echo "== rasa data validate"
 
 echo "== model"
 scripts/train.sh
-MODEL=$(ls -t models/*.tar.gz | head -n 1)
+MODEL=$(.venv/bin/python -m deploy.launcher newest-model)
 export TEST_RASA_MODEL="$PWD/$MODEL"
 
 echo "== test stories ($MODEL)"

@@ -73,11 +73,11 @@ def purge(session: Session, now: datetime | None = None, hours: int = KEEP_HOURS
 def remember(channel: str, message_id: str, url: str | None = None) -> bool:
     """``first_sighting`` in its own unit of work on ``url`` (default DATABASE_URL).
 
-    Called from the Rasa server, which runs no migration itself: the schema is brought up to
-    date once per process and database, as the action server does.
+    Called from the Rasa server, which runs no migration itself: the schema is checked to be at
+    the latest migration once per process and database (the launcher migrates before).
     """
     from townhall import schema
 
-    url = schema.upgraded(url)
+    url = schema.checked(url)
     with unit_of_work(url) as session:
         return first_sighting(session, channel, message_id)

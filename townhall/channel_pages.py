@@ -99,12 +99,11 @@ def purge(session: Session, now: datetime | None = None, hours: int = KEEP_HOURS
 
 
 def _database(url: str | None) -> str:
-    """``url`` (default DATABASE_URL), its schema brought up to date once per process.
-
-    The Rasa server runs no migration itself (as in ``townhall.channel_dedup``)."""
+    """``url`` (default DATABASE_URL), once checked to be at the latest migration (the Rasa
+    server runs no migration itself: the launcher migrates before starting it)."""
     from townhall import schema
 
-    return schema.upgraded(url)
+    return schema.checked(url)
 
 
 def keep_page(channel: str, sender_id: str, choices: List[Dict[str, Any]], url: str | None = None) -> str:

@@ -26,7 +26,7 @@ DEMO_LOADERS = (
 def load(url: str | None = None, today: date | None = None) -> None:
     url = url or config.database_url()
     today = today or datetime.now(config.TIMEZONE).date()
-    schema.upgrade(url)
+    schema.check(url)  # migrated by the start-up's one migration step (deploy.launcher)
     for name in DEMO_LOADERS:
         module = importlib.import_module(name)
         with db.unit_of_work(url) as session:

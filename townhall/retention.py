@@ -208,7 +208,7 @@ def main(store: conv.ConversationStore, argv: list[str] | None = None) -> int:
         parser.error("--days doit valoir au moins 1")
     from townhall import schema
 
-    schema.upgrade(config.database_url())
+    schema.check(config.database_url())
     _process_erasure_requests(store)
     purged = purge(config.database_url(), store, args.days)
     print(f"{purged.conversations} conversation(s) supprimée(s), {purged.events} événement(s), "

@@ -4,9 +4,10 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
-from townhall import channel_dedup, db
+from townhall import channel_dedup, db, schema
 from townhall.channel_dedup import SeenMessage
 
 
@@ -67,9 +68,13 @@ def test_purge_deletes_ids_older_than_24_hours(db_url):
         assert channel_dedup.purge(session, now=now + timedelta(days=2)) == 2
 
 
-def test_remember_creates_the_schema_of_a_new_database(tmp_path):
+def test_remember_needs_a_migrated_database_and_never_migrates(tmp_path):
     url = f"sqlite:///{tmp_path / 'neuve.db'}"
     try:
+        with pytest.raises(schema.SchemaNotAtHead, match="python -m townhall.schema upgrade"):
+            channel_dedup.remember("facebook", "m_1", url)
+        assert not schema.current_revisions(url)
+        schema.upgrade(url)  # the start-up's migration step
         assert channel_dedup.remember("facebook", "m_1", url)
         assert not channel_dedup.remember("facebook", "m_1", url)
     finally:

@@ -12,3 +12,44 @@ def test_migrations_match_the_models(db_url):
 def test_upgrade_is_idempotent(db_url):
     schema.upgrade(db_url)
     schema.upgrade(db_url)
+
+
+def test_a_database_at_head_passes_the_check(db_url):
+    assert schema.current_revisions(db_url) == schema.head_revisions()
+    schema.check(db_url)
+    assert schema.checked(db_url) == db_url
+
+
+def test_processes_never_migrate_a_database_on_their_own(tmp_path):
+    """The start-up's migration step runs once; the back office, the actions and the channels
+    only check the schema and say clearly what to run."""
+    import asyncio
+
+    import pytest
+
+    from actions import common
+    from backoffice.app import create_app
+    from townhall import channel_pages, db
+
+    url = f"sqlite:///{tmp_path / 'vide.db'}"
+    try:
+        with pytest.raises(schema.SchemaNotAtHead, match="python -m townhall.schema upgrade") as error:
+            create_app(url)
+        assert "none" in str(error.value)
+        with pytest.raises(schema.SchemaNotAtHead):
+            channel_pages.keep_page("facebook", "u1", [{"title": "a", "payload": "/a"}], url)
+        os_env = {"DATABASE_URL": url}
+        with pytest.MonkeyPatch.context() as monkeypatch:
+            for key, value in os_env.items():
+                monkeypatch.setenv(key, value)
+            with pytest.raises(schema.SchemaNotAtHead):
+                asyncio.run(common.in_unit_of_work(lambda session: None))
+        assert schema.current_revisions(url) == set()
+        assert schema.main(["check", "--url", url]) == 1
+        assert schema.main(["upgrade", "--url", url]) == 0
+        assert schema.main(["check", "--url", url]) == 0
+        create_app(url)
+    finally:
+        engine = db._engines.pop(url, None)
+        if engine is not None:
+            engine.dispose()

@@ -12,7 +12,8 @@ import httpx
 import pytest
 
 from deploy import action_server, nginx
-from deploy.cluster import free_port
+from deploy.launcher import free_port
+from townhall import schema
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "test-token-Zx81-qP"
@@ -46,10 +47,12 @@ def _listening_addresses(port: int) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def server():
+def server(tmp_path_factory):
     port = free_port()
+    url = f"sqlite:///{tmp_path_factory.mktemp('actions') / 'townhall.db'}"
+    schema.upgrade(url)  # the start-up's migration step: the server only checks it
     env = {**os.environ, "ACTION_SERVER_TOKEN": TOKEN, "PYTHONUNBUFFERED": "1", "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
-           "DATABASE_URL": "sqlite:///:memory:"}
+           "DATABASE_URL": url}
     env.pop("ACTIONS_HOST", None)
     log = open(Path(os.environ.get("TMPDIR", "/tmp")) / f"action-server-test-{port}.log", "w+b")
     process = subprocess.Popen([sys.executable, "-m", "deploy.action_server", "-p", str(port)], cwd=ROOT, env=env,
@@ -122,6 +125,15 @@ def test_it_refuses_to_start_without_a_token():
     assert "ACTION_SERVER_TOKEN" in done.stderr
 
 
+def test_it_refuses_to_start_on_a_database_that_is_not_migrated(tmp_path):
+    env = {**os.environ, "ACTION_SERVER_TOKEN": TOKEN, "DATABASE_URL": f"sqlite:///{tmp_path / 'vide.db'}"}
+    done = subprocess.run([sys.executable, "-m", "deploy.action_server", "-p", str(free_port())], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert "python -m townhall.schema upgrade" in done.stderr
+    assert not schema.current_revisions(env["DATABASE_URL"])  # it did not migrate on its own
+
+
 @pytest.mark.parametrize("name", ["endpoints.yml", "endpoints.production.yml"])
 def test_rasa_sends_the_token_to_the_action_server(monkeypatch, name):
     from rasa.core.utils import AvailableEndpoints
@@ -146,10 +158,15 @@ def test_nginx_keeps_the_action_servers_on_the_loopback_interface(tmp_path):
     assert "http://actions" not in rasa_server
 
 
-def test_the_scripts_start_the_guarded_action_server():
-    for script in ["scripts/run.sh"]:
-        text = (ROOT / script).read_text()
-        assert "deploy.action_server" in text and "rasa run actions" not in text
-        assert '-i "$RASA_HOST"' in text and '--cors "*"' not in text
-    cluster = (ROOT / "deploy" / "cluster.py").read_text()
-    assert '"deploy.action_server"' in cluster and '"run", "actions"' not in cluster
+def test_the_launcher_starts_the_guarded_action_server():
+    from deploy import launcher
+
+    assert "deploy.launcher run" in (ROOT / "scripts" / "run.sh").read_text()
+    processes = {p.name: p for p in launcher.development_processes(
+        {"RASA_AUTH_TOKEN": "t", "RASA_HOST": "0.0.0.0", "RASA_CORS_ORIGINS": "https://a.fr https://b.fr"})}
+    actions = processes["actions"].command
+    assert actions[1:3] == ["-m", "deploy.action_server"] and "rasa" not in actions
+    assert actions[actions.index("-i") + 1] == "127.0.0.1"
+    rasa = processes["rasa"].command
+    assert rasa[rasa.index("-i") + 1] == "0.0.0.0"
+    assert rasa[rasa.index("--cors") + 1: rasa.index("--cors") + 3] == ["https://a.fr", "https://b.fr"]

@@ -19,30 +19,26 @@ import hashlib
 import os
 import secrets
 import shutil
-import signal
 import subprocess
 import tempfile
 import textwrap
-import time
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, Optional
 
 import httpx
 
-from deploy.cluster import free_port  # below the ephemeral range: no collision with outgoing connections
+from deploy import launcher
+from deploy.launcher import free_port  # below the ephemeral range: no collision with outgoing connections
 from townhall.config import PROJECT_ROOT
 
 VENV_BIN = PROJECT_ROOT / ".venv" / "bin"
 
 
-
-
 def newest_model() -> Optional[Path]:
-    """``TEST_RASA_MODEL`` if set, else the newest ``models/*.tar.gz``, else None."""
+    """``TEST_RASA_MODEL`` if set, else the newest ``models/*.tar.gz`` (``deploy.launcher``), else None."""
     if os.environ.get("TEST_RASA_MODEL"):
         return Path(os.environ["TEST_RASA_MODEL"])
-    models = sorted((PROJECT_ROOT / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
-    return models[-1] if models else None
+    return launcher.newest_model()
 
 
 # --------------------------------------------------------------------------- fixture bot
@@ -259,7 +255,7 @@ class Stack:
         self.rasa_url = f"http://127.0.0.1:{self.rasa_port}"
         self.actions_url = f"http://127.0.0.1:{self.actions_port}"
         self.backoffice_url = f"http://127.0.0.1:{self.backoffice_port}"
-        self._processes: List[subprocess.Popen] = []
+        self._launcher: Optional[launcher.Launcher] = None
         self._tmp: Optional[Path] = None
 
     # -- lifecycle
@@ -313,44 +309,20 @@ class Stack:
         env.update(self.extra_env)
         return env
 
-    def _spawn(self, name: str, command: List[str]) -> subprocess.Popen:
-        log = os.fdopen(os.open(self.tmp / f"{name}.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb")
-        process = subprocess.Popen(
-            command, cwd=PROJECT_ROOT, env=self.environment(), stdout=log,
-            stderr=subprocess.STDOUT, start_new_session=True,
-        )
-        process.name = name  # type: ignore[attr-defined]
-        self._processes.append(process)
-        return process
-
     def log(self, name: str) -> str:
-        path = self.tmp / f"{name}.log"
-        return path.read_text("utf-8", "replace") if path.exists() else ""
+        return self._launcher.log(name) if self._launcher else ""
 
     def _start(self) -> None:
         (self.tmp / "var").mkdir()
+        # The start-up's one migration step: the processes only check the schema.
+        launcher.prepare_database(self.database_url)
         if self.demo_data:
-            # The demo commune (slots, streets, hours...) in the stack's own database.
-            subprocess.run(
-                [str(VENV_BIN / "python"), "-m", "townhall.demo"], cwd=PROJECT_ROOT,
-                env=self.environment(), check=True, timeout=300,
-                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            )
-        waits = []
+            launcher.load_demo_data(self.environment())  # the demo commune in the stack's own database
+        processes = []
         if self.want_actions:
-            # The guarded launcher, as scripts/run.sh starts it (bearer token, loopback only).
-            self._spawn("actions", [str(VENV_BIN / "python"), "-m", "deploy.action_server", "--actions", "actions",
-                                    "-i", "127.0.0.1", "-p", str(self.actions_port),
-                                    *(["--debug"] if self.debug else [])])
-            waits.append(("actions", f"{self.actions_url}/health"))
+            processes.append(launcher.action_server("actions", self.actions_port, debug=self.debug))
         if self.want_backoffice:
-            self._spawn(
-                "backoffice",
-                [str(VENV_BIN / "uvicorn"), "--factory", "backoffice.app:create_app", "--ws", "none",
-                 "--host", "127.0.0.1", "--port", str(self.backoffice_port),
-                 *(["--log-level", "debug"] if self.debug else [])],
-            )
-            waits.append(("backoffice", f"{self.backoffice_url}/healthz"))
+            processes.append(launcher.backoffice("backoffice", self.backoffice_port, debug=self.debug))
         if self.want_rasa:
             if self.model is None or not Path(self.model).exists():
                 raise RuntimeError("No Rasa model: set TEST_RASA_MODEL or train one into models/.")
@@ -364,49 +336,19 @@ class Stack:
             )
             credentials = self.tmp / "credentials.yml"
             credentials.write_text(SOCKETIO_CREDENTIALS.lstrip(), encoding="utf-8")
-            self._spawn(
-                "rasa",
-                [str(VENV_BIN / "rasa"), "run", "--enable-api", "--auth-token", self.auth_token,
-                 "--cors", "*", "-i", "127.0.0.1", "-p", str(self.rasa_port), "--model", str(self.model),
-                 "--credentials", str(credentials), "--endpoints", str(endpoints),
-                 *(["--debug"] if self.debug else [])],
-            )
-            waits.append(("rasa", f"{self.rasa_url}/status?token={self.auth_token}"))
-        for name, url in waits:
-            self._wait(name, url)
-
-    def _wait(self, name: str, url: str) -> None:
-        process = next(p for p in self._processes if p.name == name)  # type: ignore[attr-defined]
-        deadline = time.monotonic() + self.startup_timeout
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(f"{name} exited ({process.returncode}):\n{self.log(name)[-4000:]}")
-            try:
-                answer = httpx.get(url, timeout=2)
-                if answer.status_code == 200 and (name != "rasa" or answer.json().get("model_file")):
-                    return
-            except (httpx.HTTPError, ValueError):
-                pass
-            time.sleep(0.5)
-        raise RuntimeError(f"{name} not ready after {self.startup_timeout} s:\n{self.log(name)[-4000:]}")
+            processes.append(launcher.rasa("rasa", self.rasa_port, auth_token=self.auth_token, model=self.model,
+                                           credentials=credentials, endpoints=endpoints, debug=self.debug))
+        self._launcher = launcher.Launcher(self.environment(), log_dir=self.tmp,
+                                           startup_timeout=self.startup_timeout)
+        try:
+            self._launcher.start(processes)
+        except launcher.StartError as error:
+            raise RuntimeError(str(error)) from None
 
     def stop(self) -> None:
-        for process in reversed(self._processes):
-            if process.poll() is None:
-                try:
-                    os.killpg(process.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
-        for process in self._processes:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                try:
-                    os.killpg(process.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                process.wait(timeout=5)
-        self._processes.clear()
+        if self._launcher is not None:
+            self._launcher.stop(grace=15)
+            self._launcher = None
         if self._tmp is not None and not os.environ.get("KEEP_STACK_TMP"):
             shutil.rmtree(self._tmp, ignore_errors=True)
 

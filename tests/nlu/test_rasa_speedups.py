@@ -4,8 +4,9 @@ from __future__ import annotations
 import pytest
 from jsonschema import ValidationError, validate
 
-import nlu_components  # noqa: F401  (applies the patch, as Rasa's model loading does)
-from nlu_components import rasa_speedups
+from nlu_components import patches, rasa_speedups
+
+patches.apply()  # as deploy.rasa_entry does at start-up
 
 
 def rasa_original(result):
@@ -31,10 +32,50 @@ INVALID = [
 ]
 
 
-def test_the_patch_is_applied_when_the_package_is_imported():
+def test_the_patch_is_applied_by_the_explicit_call():
     from rasa.core.actions.action import RemoteAction
 
     assert RemoteAction._validate_action_result is rasa_speedups.validate_action_result
+
+
+def test_importing_the_components_patches_nothing():
+    """Rasa imports nlu_components when it loads a model: that alone must leave Rasa as shipped."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import nlu_components, nlu_components.canonical, nlu_components.spacy_nlp\n"
+            "from rasa.core.actions.action import RemoteAction\n"
+            "from rasa.core.policies.rule_policy import RulePolicy\n"
+            "from rasa.shared.core.events import Event\n"
+            "print(RemoteAction._validate_action_result.__module__, RulePolicy._get_possible_keys.__module__,"
+            " Event.resolve_by_type.__module__)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2],
+                          capture_output=True, text=True, timeout=300, check=True)
+    assert "nlu_components" not in done.stdout and done.stdout.count("rasa.") == 3, done.stdout
+
+
+def test_another_rasa_version_is_left_as_shipped(monkeypatch, caplog):
+    calls = []
+    monkeypatch.setattr(rasa_speedups, "apply", lambda: calls.append(1))
+    assert not patches.apply("3.7.2")
+    assert calls == [] and "Rasa 3.7.2 is not 3.6.x" in caplog.text
+    assert patches.apply("3.6.21") and calls == [1]
+
+
+def test_rasa_entry_applies_the_patches_before_rasas_command_line(monkeypatch):
+    import sys
+
+    import rasa.__main__
+
+    from deploy import rasa_entry
+
+    seen = []
+    monkeypatch.setattr(patches, "apply", lambda: seen.append("patches"))
+    monkeypatch.setattr(rasa.__main__, "main", lambda: seen.append(list(sys.argv)))
+    monkeypatch.setattr(sys, "argv", list(sys.argv))
+    assert rasa_entry.main(["train", "--domain", "domain"]) == 0
+    assert seen == ["patches", ["rasa", "train", "--domain", "domain"]]
 
 
 @pytest.mark.parametrize("result", VALID)

@@ -330,7 +330,11 @@ def backoffice_routes(tmp_path_factory):
 
     from backoffice.app import create_app
 
-    app = create_app(f"sqlite:///{tmp_path_factory.mktemp('routes') / 'routes.db'}")
+    from townhall import schema
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('routes') / 'routes.db'}"
+    schema.upgrade(url)  # the start-up's migration step: the back office only checks it
+    app = create_app(url)
     form_fields = sorted(set(re.findall(r'name="([A-Za-z_][\w\[\]]*)"', " ".join(
         p.read_text(encoding="utf-8") for p in TEMPLATES.rglob("*.html")))) - {"csrf_token"})
     routes = []

@@ -67,8 +67,9 @@ def models_dir() -> Path:
 
 
 def latest_model(folder: Path | None = None) -> Path | None:
-    models = sorted((folder or models_dir()).glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
-    return models[-1] if models else None
+    from townhall import trained_models
+
+    return trained_models.newest(folder or models_dir())
 
 
 def tolerance() -> float:
@@ -241,7 +242,7 @@ def main() -> int:
     url = config.database_url()
     from townhall import schema
 
-    schema.upgrade(url)
+    schema.check(url)
     job_id = create_job(url, "ligne-de-commande")
     status = run_job(url, job_id)
     with db.unit_of_work(url) as session:
