@@ -92,8 +92,6 @@ def test_retention_periods_come_from_the_environment(db_url, monkeypatch):
 
 
 def test_expired_staff_sessions_are_purged(db_url):
-    if not hasattr(accounts, "start_session"):
-        return
     with db.unit_of_work(db_url) as session:
         user = accounts.create_user(session, "lou", "un-mot-de-passe-solide", "agent")
         accounts.start_session(session, user.id, now=utcnow() - timedelta(days=30))
