@@ -43,6 +43,7 @@ def test_records_are_deleted_after_their_retention_only(db_url, tmp_path, monkey
     old_mail.write_text("To: camille@example.org")
     new_mail.write_text("To: lou@example.org")
     os.utime(old_mail, (time.time() - 40 * 86400,) * 2)
+    os.utime(new_mail, (time.time(),) * 2)  # "now" for the purge, also under a frozen clock
 
     with db.unit_of_work(db_url) as session:
         loader.load_demo(session, date.today() - timedelta(days=3 * 365))  # appointments three years ago
