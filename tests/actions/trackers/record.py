@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Optional
+from unittest import mock
 
 HERE = Path(__file__).parent
 LISTEN = "action_listen"
@@ -106,12 +107,7 @@ class InProcessActionEndpoint:
     """Rasa's action endpoint, answered by the project's action server code in this process."""
 
     url = "http://in-process-action-server/webhook"
-    headers: dict = {}
-    basic_auth = None
-    token = None
-    token_name = "token"
-    cafile = None
-    kwargs: dict = {}
+    kwargs: dict = {}  # no endpoint option (e.g. "enable_selective_domain")
 
     def __init__(self) -> None:
         from rasa_sdk.executor import ActionExecutor
@@ -124,7 +120,7 @@ class InProcessActionEndpoint:
 
 
 def _processor(domain):
-    """Rasa's message processor without a model: the tests' script chooses the actions."""
+    """Rasa's message processor without a model: the scenarios choose the actions."""
     from rasa.core.lock_store import InMemoryLockStore
     from rasa.core.nlg import TemplatedNaturalLanguageGenerator
     from rasa.core.processor import MessageProcessor
@@ -152,14 +148,14 @@ async def _play(scenario: Scenario, domain, clock=None) -> list[dict]:
 
     processor = _processor(domain)
     output = CollectingOutputChannel()
-    for turn in scenario.turns:
-        if clock is not None and turn is not scenario.turns[0]:
+    for number, turn in enumerate(scenario.turns):
+        if clock is not None and number:
             clock.shift(SECONDS_PER_TURN)  # the citizen reads and types
         parse = {"text": turn.text, "intent": {"name": turn.intent, "confidence": turn.confidence},
                  "entities": turn.entities,
                  "intent_ranking": [{"name": turn.intent, "confidence": turn.confidence}]}
         message = UserMessage(turn.text, output, scenario.sender_id, parse_data=parse, input_channel="rest",
-                              message_id=f"{scenario.sender_id}-{scenario.turns.index(turn)}")
+                              message_id=f"{scenario.sender_id}-{number}")
         tracker = await processor.log_message(message, should_save_tracker=False)
         tracker = await processor.run_action_extract_slots(output, tracker)
         for name in turn.actions:
@@ -177,22 +173,15 @@ def record(name: str, scenario: Scenario) -> Path:
 
     from tests.conftest import frozen_instant
     from tests.trackers import rasa_domain
-    from townhall import demo
+    from townhall import db, demo
 
     moment = frozen_instant(scenario.recorded_at)
     with tempfile.TemporaryDirectory() as folder, time_machine.travel(moment, tick=False) as clock:
         url = f"sqlite:///{folder}/townhall.db"
-        previous = os.environ.get("DATABASE_URL")
-        os.environ["DATABASE_URL"] = url
-        os.environ.setdefault("TOWNHALL_OUTBOX", f"{folder}/outbox")
-        try:
+        with mock.patch.dict(os.environ, {"DATABASE_URL": url, "TOWNHALL_OUTBOX": f"{folder}/outbox"}):
             demo.load(url, moment.date())
             events = asyncio.run(_play(scenario, rasa_domain(), clock))
-        finally:
-            if previous is None:
-                os.environ.pop("DATABASE_URL", None)
-            else:
-                os.environ["DATABASE_URL"] = previous
+        db._engines.pop(url).dispose()
     path = HERE / f"{name}.json"
     document = {"sender_id": scenario.sender_id, "replay_at": scenario.answered_at().isoformat(), "events": events}
     path.write_text(json.dumps(document, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
