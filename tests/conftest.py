@@ -143,7 +143,9 @@ def clock(request):
 
     Time stands still (``tick=False``): the date cannot change during a test run at 23:59.
     ``time.monotonic`` is not frozen, so asyncio, thread joins and SQLAlchemy's pool
-    timeouts still run. Request it before the fixtures that load demo data.
+    timeouts still run; code that measures elapsed time with ``time.time()`` needs
+    ``time_machine.travel(moment, tick=True)`` instead. Request it before the fixtures that
+    load demo data.
     """
     import time_machine
 
