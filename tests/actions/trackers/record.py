@@ -173,12 +173,13 @@ def record(name: str, scenario: Scenario) -> Path:
 
     from tests.conftest import frozen_instant
     from tests.trackers import rasa_domain
-    from townhall import db, demo
+    from townhall import db, demo, schema
 
     moment = frozen_instant(scenario.recorded_at)
     with tempfile.TemporaryDirectory() as folder, time_machine.travel(moment, tick=False) as clock:
         url = f"sqlite:///{folder}/townhall.db"
         with mock.patch.dict(os.environ, {"DATABASE_URL": url, "TOWNHALL_OUTBOX": f"{folder}/outbox"}):
+            schema.upgrade(url)  # the start-up's migration step
             demo.load(url, moment.date())
             events = asyncio.run(_play(scenario, rasa_domain(), clock))
         db._engines.pop(url).dispose()
