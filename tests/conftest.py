@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from datetime import datetime
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -108,3 +109,61 @@ def local_outbox(tmp_path, monkeypatch):
     """E-mails "sent" by a test land in its own outbox (townhall.mail's local mode)."""
     monkeypatch.setenv("TOWNHALL_OUTBOX", str(tmp_path / "outbox"))
     monkeypatch.delenv("SMTP_HOST", raising=False)
+
+
+# --- a frozen clock (time-machine) ----------------------------------------------------------
+# Demo data is relative to the day it is loaded and the actions read the clock: tests that load
+# it or call the actions without an explicit ``now`` run at a fixed instant, never "today".
+# The instants cover what changes with the day, in the commune's time zone (Europe/Paris).
+INSTANTS = {
+    "weekday_morning": "2030-04-30T09:15:00",  # Tuesday: the town hall is open
+    "saturday": "2030-05-04T10:00:00",  # Saturday morning: identity documents only
+    "public_holiday": "2030-05-01T10:00:00",  # Wednesday 1 May, Fête du Travail
+    "closing_day": "2030-12-24T11:50:00",  # 24 December: the town hall closes at noon
+    "last_minute": "2030-12-31T23:59:00",  # the last minute of the day, the month and the year
+}
+DEFAULT_INSTANT = "weekday_morning"
+
+
+def frozen_instant(name: str) -> datetime:
+    """The aware local datetime of an instant of ``INSTANTS``, or of an ISO 8601 string."""
+    from townhall import config
+
+    moment = datetime.fromisoformat(INSTANTS.get(name, name))
+    return moment if moment.tzinfo else moment.replace(tzinfo=config.TIMEZONE)
+
+
+@pytest.fixture
+def clock(request):
+    """Freezes the clock; yields the frozen local datetime (``clock.date()`` is "today").
+
+    A weekday morning unless the test asks for another instant::
+
+        @pytest.mark.parametrize("clock", ["saturday", "last_minute"], indirect=True)
+
+    Time stands still (``tick=False``): the date cannot change during a test run at 23:59.
+    ``time.monotonic`` is not frozen, so asyncio, thread joins and SQLAlchemy's pool
+    timeouts still run; code that measures elapsed time with ``time.time()`` needs
+    ``time_machine.travel(moment, tick=True)`` instead. Request it before the fixtures that
+    load demo data.
+    """
+    import time_machine
+
+    moment = frozen_instant(getattr(request, "param", DEFAULT_INSTANT))
+    with time_machine.travel(moment, tick=False):
+        yield moment
+
+
+@pytest.fixture(autouse=True)
+def clock_from_environment():
+    """``TOWNHALL_TEST_NOW=<name of INSTANTS or ISO datetime>`` runs every test at that frozen
+    instant: run a test file under several instants to find tests that depend on the day
+    they run. The ``clock`` fixture, when a test uses it, wins."""
+    wanted = os.environ.get("TOWNHALL_TEST_NOW")
+    if not wanted:
+        yield
+        return
+    import time_machine
+
+    with time_machine.travel(frozen_instant(wanted), tick=False):
+        yield

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import functools
+import json
+from pathlib import Path
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -10,12 +12,21 @@ from rasa_sdk.executor import CollectingDispatcher
 from townhall import config
 
 
+SAVED_TRACKERS = Path(__file__).parent / "actions" / "trackers"
+
+
 @functools.lru_cache(maxsize=1)
-def domain() -> dict:
-    """The project's merged domain (domain/*.yml), as the action server receives it."""
+def rasa_domain():
+    """The project's merged domain (domain/*.yml) as Rasa loads it."""
     from rasa.shared.core.domain import Domain
 
-    return Domain.load(str(config.PROJECT_ROOT / "domain")).as_dict()
+    return Domain.load(str(config.PROJECT_ROOT / "domain"))
+
+
+@functools.lru_cache(maxsize=1)
+def domain() -> dict:
+    """The project's merged domain, as the action server receives it."""
+    return rasa_domain().as_dict()
 
 
 def tracker(
@@ -66,3 +77,27 @@ async def run(action, tracker_: Tracker) -> tuple[list[dict], CollectingDispatch
 def said(dispatcher: CollectingDispatcher) -> list[str]:
     """Texts and response names the action sent, for assertions."""
     return [m.get("text") or m.get("response") or "" for m in dispatcher.messages]
+
+
+# Saved real trackers (tests/actions/trackers/*.json, recorded by tests/actions/trackers/record.py) ----
+def saved(name: str) -> dict:
+    """A saved conversation: ``sender_id``, ``replay_at`` (the frozen instant its last message arrived
+    at, when the action under test runs) and ``events``, each as Rasa's tracker store keeps it
+    (``Event.as_dict()``)."""
+    return json.loads((SAVED_TRACKERS / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def replayed(name: str):
+    """Rasa's ``DialogueStateTracker`` rebuilt from a saved conversation's events."""
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    data = saved(name)
+    return DialogueStateTracker.from_dict(data["sender_id"], data["events"], rasa_domain().slots)
+
+
+def saved_tracker(name: str) -> Tracker:
+    """The tracker an action receives for a saved conversation: Rasa's own state of the replayed
+    events, as a remote action sends it to the action server (``EventVerbosity.ALL``)."""
+    from rasa.shared.core.trackers import EventVerbosity
+
+    return Tracker.from_dict(replayed(name).current_state(EventVerbosity.ALL))

@@ -1,7 +1,7 @@
 """The booking adapters on real trackers and a real (temporary) database."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta, timezone
 
 import pytest
 
@@ -10,14 +10,15 @@ from actions.booking import (
     ValidateCancelAppointmentForm,
 )
 from tests.trackers import entity, run, said, tracker
-from townhall import config, db, french
+from townhall import db, french
 from townhall.booking import appointments, availability, loader
 
 
 @pytest.fixture
-def commune(sqlite_url):
+def commune(clock, sqlite_url):
+    """The demo commune loaded on the frozen day (a weekday morning unless the test says otherwise)."""
     with db.unit_of_work(sqlite_url) as session:
-        loader.load_demo(session, datetime.now(config.TIMEZONE).date(), with_appointments=False)
+        loader.load_demo(session, clock.date(), with_appointments=False)
     return sqlite_url
 
 
@@ -38,13 +39,22 @@ async def test_bad_dates_get_clear_answers(commune):
         assert slot_events(events)["appointment_date"] is None
 
 
-async def test_a_good_day_is_kept_as_iso(commune):
-    events, _ = await validate("dans 15 jours", "appointment_date", procedure="passeport", party_size=1)
-    day = slot_events(events).get("appointment_date")
-    expected = datetime.now(config.TIMEZONE).date() + timedelta(days=15)
-    if day is None:  # weekend or holiday: the next days are offered instead
-        return
-    assert day == expected.isoformat()
+# "dans 15 jours" from each instant: an open weekday, a Sunday, a public holiday (Ascension 2030).
+@pytest.mark.parametrize("clock, kept", [
+    ("weekday_morning", True), ("public_holiday", True), ("closing_day", True), ("last_minute", True),
+    ("saturday", False), ("2030-05-15T09:00:00", False),
+], indirect=["clock"])
+async def test_a_good_day_is_kept_as_iso(clock, commune, kept):
+    events, dispatcher = await validate("dans 15 jours", "appointment_date", procedure="passeport", party_size=1)
+    expected = clock.date() + timedelta(days=15)
+    if kept:
+        assert slot_events(events)["appointment_date"] == expected.isoformat()
+    else:  # a Sunday or a holiday: not kept, the next days are offered instead
+        with db.unit_of_work(commune) as session:
+            reason = availability.why_unavailable(session, "passeport", expected)
+        assert reason == ("closed" if expected.weekday() == 6 else "holiday")
+        assert slot_events(events)["appointment_date"] is None and dispatcher.messages
+        assert slot_events(events)["form_failures"] == {}  # a closed day is not the citizen's mistake
 
 
 async def test_ants_number_and_link(commune):
@@ -122,10 +132,10 @@ async def test_wrong_reference_or_contact_cannot_cancel(commune):
 
 # "What is my appointment?": the follow-up hands an RDV- reference to the booking lookup ------------
 @pytest.fixture
-def commune_db(db_url):
+def commune_db(clock, db_url):
     """The demo commune on SQLite and on PostgreSQL, with one appointment booked by Camille."""
     with db.unit_of_work(db_url) as session:
-        loader.load_demo(session, datetime.now(config.TIMEZONE).date(), with_appointments=False)
+        loader.load_demo(session, clock.date(), with_appointments=False)
         day = availability.next_free_days(session, "passeport")[0]
         booked = appointments.book(session, procedure="passeport", start=availability.free_slots(session, "passeport", day)[0],
                                    name="Camille Martin", email="camille@example.org", phone="06 12 34 56 78")

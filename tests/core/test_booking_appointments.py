@@ -1,7 +1,7 @@
 """Booking, ownership, cancellation, rescheduling, staff day list and statuses."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -127,11 +127,13 @@ def test_calendar_file(commune, monkeypatch):
     assert len(booked.calendar_token) >= 30
 
 
-def test_demo_loader_is_idempotent(session):
+@pytest.mark.parametrize("clock", ["weekday_morning", "saturday", "public_holiday", "closing_day", "last_minute"],
+                         indirect=True)
+def test_demo_loader_is_idempotent(clock, session):
     from townhall.booking import availability, loader
     from townhall.booking.models import Closure, Motif
 
-    today = date.today()
+    today = clock.date()
     loader.load_demo(session, today)
     loader.load_demo(session, today)
     assert session.execute(select(func.count()).select_from(Motif)).scalar() == 7

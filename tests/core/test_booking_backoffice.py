@@ -10,7 +10,7 @@ from townhall.booking import appointments, availability, ics
 from tests.core.booking_fixtures import load_settings
 
 
-def test_staff_json_and_calendar(sqlite_url, monkeypatch):
+def test_staff_json_and_calendar(clock, sqlite_url, monkeypatch):  # books the first free time after "now"
     from backoffice.app import create_app
 
     monkeypatch.setenv("STAFF_API_TOKEN", "secret-token")
