@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import date
+from pathlib import Path
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse
@@ -238,16 +239,11 @@ def add_tag(request: Request, sender: str = Form(""), tag: str = Form(""), remov
     return redirect(_url(sender))
 
 
-def _metrics(job: RetrainJob) -> list[dict]:
-    before = json.loads(job.metrics_before) if job.metrics_before else {}
-    after = json.loads(job.metrics_after) if job.metrics_after else {}
-    rows = []
-    for name, label in retrain.METRIC_LABELS.items():
-        b, a = before.get(name), after.get(name)
-        if isinstance(b, (int, float)) or isinstance(a, (int, float)):
-            rows.append({"label": label, "before": b, "after": a,
-                         "worse": isinstance(a, (int, float)) and isinstance(b, (int, float)) and a < b})
-    return rows
+def _metrics(job: RetrainJob) -> list[retrain.Comparison]:
+    """Every figure the gate compared, before and after (refused ones flagged)."""
+    before = json.loads(job.metrics_before) if job.metrics_before else None
+    after = json.loads(job.metrics_after) if job.metrics_after else None
+    return retrain.compare(before, after) if before or after else []
 
 
 @router.get("/training", response_class=HTMLResponse)
@@ -260,7 +256,8 @@ def training(request: Request, user: StaffIdentity = Depends(require_trainer)):
         jobs = retrain.recent_jobs(session)
         counts = dict(session.execute(select(MessageAnnotation.destination, func.count())
                                       .group_by(MessageAnnotation.destination)).all())
-        jobs = [{"job": j, "metrics": _metrics(j)} for j in jobs]
+        jobs = [{"job": j, "metrics": _metrics(j), "before_name": j.model_before and Path(j.model_before).name,
+                 "after_name": j.model_after and Path(j.model_after).name} for j in jobs]
     running = any(j["job"].status in retrain.RUNNING for j in jobs)
     folder = config.training_data_dir()
     return render(request, "review/training.html", jobs=jobs, running=running, counts=counts, folder=folder,
@@ -284,8 +281,9 @@ def export(request: Request, heldout: str = Form(""), user: StaffIdentity = Depe
 def start_retrain(request: Request, user: StaffIdentity = Depends(require_trainer)):
     runner = getattr(request.app.state, "retrain_runner", None)
     loader = getattr(request.app.state, "retrain_loader", None) or retrain.load_into_rasa
+    served = getattr(request.app.state, "retrain_served", None)
     try:
-        retrain.start(request.app.state.database_url, str(user), runner=runner, loader=loader)
+        retrain.start(request.app.state.database_url, str(user), runner=runner, loader=loader, served=served)
     except retrain.AlreadyRunning:
         flash(request, "Un entraînement est déjà en cours.", "error")
     else:

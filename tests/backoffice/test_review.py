@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -198,11 +199,18 @@ def test_export_opens_a_review_branch_in_the_training_repository(app, tracker_ur
     assert "rien de nouveau, aucune branche créée" in page
 
 
-def test_retrain_runs_in_the_background_and_shows_figures(app, tmp_path, monkeypatch, training_dir):
+def _report(score: float, date: float) -> str:
+    return json.dumps({"intent_accuracy": score, "macro_f1": score, "entity_f1": {"date": date, "facility": 0.9},
+                       "per_intent": {"greet": {"f1": 1.0}},
+                       "perturbed": {"no_accents": {"intent_accuracy": score - 0.1, "n": 30, "gap_points": 10.0}}})
+
+
+def _retrain(app, tmp_path, monkeypatch, new_date: float):
     models = tmp_path / "models"
     models.mkdir()
     (models / "current.tar.gz").write_bytes(b"old")
     monkeypatch.setenv("RASA_MODELS_DIR", str(models))
+    monkeypatch.setenv("RETRAIN_REJECTED_DIR", str(tmp_path / "rejected"))
     monkeypatch.setattr(retrain.config, "PROJECT_ROOT", app.state.project_root)
     calls, loaded = [], []
 
@@ -211,23 +219,42 @@ def test_retrain_runs_in_the_background_and_shows_figures(app, tmp_path, monkeyp
         if "train" in cmd:
             Path(cmd[cmd.index("--out") + 1], cmd[cmd.index("--fixed-model-name") + 1] + ".tar.gz").write_bytes(b"new")
             return retrain.subprocess.CompletedProcess(cmd, 0, "trained", "")
-        score = 0.80 if "current" in cmd[cmd.index("--model") + 1] else 0.85
-        return retrain.subprocess.CompletedProcess(cmd, 0, json.dumps({"intent_accuracy": score, "macro_f1": score}), "")
+        current = "current" in cmd[cmd.index("--model") + 1]
+        return retrain.subprocess.CompletedProcess(cmd, 0, _report(0.80, 0.9) if current else _report(0.85, new_date), "")
 
     app.state.retrain_runner = retrain.Runner(run)
     app.state.retrain_loader = loaded.append
+    app.state.retrain_served = lambda: "current.tar.gz"
     client = client_for(app, "camille")
     page = client.post("/review/retrain", data={"csrf_token": token_of(client)}).text
     assert "L&#39;entraînement a démarré" in page
     for _ in range(100):
         page = client.get("/review/training").text
-        if "nouveau modèle en service" in page:
+        if "nouveau modèle en service" in page or "nouveau modèle refusé" in page:
             break
         time.sleep(0.1)
+    return page, calls, loaded, models
+
+
+def test_retrain_runs_in_the_background_and_shows_figures(app, tmp_path, monkeypatch, training_dir):
+    page, calls, loaded, _ = _retrain(app, tmp_path, monkeypatch, new_date=0.9)
     assert "nouveau modèle en service" in page
     assert "0.800" in page and "0.850" in page and "Exactitude des intentions" in page
+    assert "F1 de l&#39;entité « Date »" in page and "Exactitude des intentions, sans accents" in page
+    assert "F1 de l&#39;intention « Salutation »" in page
+    assert 'class="worse"' not in page and "Modèle comparé : <code>current.tar.gz</code>" in page
     assert loaded and loaded[0].name.startswith("review-")
     assert any("evaluate_nlu.py" in " ".join(c) for c in calls)
+
+
+def test_a_model_whose_entity_f1_fell_is_refused_and_shown(app, tmp_path, monkeypatch, training_dir):
+    page, _, loaded, models = _retrain(app, tmp_path, monkeypatch, new_date=0.87)
+    assert "nouveau modèle refusé" in page and not loaded
+    row = re.search(r'<tr class="worse">(.*?)</tr>', page, re.S).group(1)
+    assert "F1 de l&#39;entité « Date »" in row and "0.900" in row and "0.870" in row and "refusé" in row
+    assert page.count('<tr class="worse">') == 1
+    assert [p.name for p in models.glob("*")] == ["current.tar.gz"]  # never served by a restart
+    assert len(list((tmp_path / "rejected").glob("review-*.tar.gz"))) == 1
 
 
 def test_dashboard_figures(app):
