@@ -16,13 +16,15 @@ from starlette.datastructures import FormData
 
 from backoffice.auth import StaffIdentity, flash, redirect, render, require_login, require_role, verify_csrf
 from backoffice.deps import MAX_DATABASE_INT
-from townhall import config, db, references
+from townhall import codes, config, db, references
+from townhall.masking import mask_contacts
 from townhall.review import annotations as notes
 from townhall.review import conversations as conv
 from townhall.review import dashboard as dash
 from townhall.review import export as exporter
-from townhall.review import retrain, vocabulary
+from townhall.review import labels, retrain, vocabulary
 from townhall.review.models import RetrainJob
+from townhall.text import fold
 
 router = APIRouter(prefix="/review", dependencies=[Depends(verify_csrf)])
 require_trainer = require_role("trainer")
@@ -119,7 +121,9 @@ def conversation(request: Request, sender: str, user: StaffIdentity = Depends(re
         saved = notes.annotations_of(session, sender)
         review = notes.conversation_review(session, sender)
         tags = sorted(notes.tags_by_conversation(session).get(sender, ()))
-        changes = notes.history(session, sender)[:30]
+        changes = [{"changed_at": c.changed_at, "changed_by": c.changed_by,
+                    "summary": mask_contacts(c.summary) if masked else c.summary}
+                   for c in notes.history(session, sender)[:30]]
     mask = lambda t: t  # noqa: E731 (texts are already masked by conv.conversation)
     items, found_refs = [], set()
     for turn in turns:
@@ -155,8 +159,14 @@ def conversation(request: Request, sender: str, user: StaffIdentity = Depends(re
         links.append({"reference": ref, "url": url, "kind": "signalement" if ref.startswith("SIG") else "rendez-vous"})
     return render(request, "review/conversation.html", sender=sender, items=items, slots=slots,
                   active_form=conv.active_form(turns), review=review, tags=tags, links=links, changes=changes,
-                  intents=vocab().intents, entity_names=vocab().entities,
-                  can_annotate=user.role in ("admin", "trainer"), self_url=_url(sender))
+                  can_annotate=user.role in ("admin", "trainer"), self_url=_url(sender), **_choices())
+
+
+def _choices() -> dict:
+    """The names staff choose from, each with its French label (the code goes in a title)."""
+    return {"labels": labels, "canonical": codes.BY_KIND,
+            "intents": sorted(vocab().intents, key=lambda i: fold(labels.intent(i))),
+            "entity_names": sorted(vocab().entities, key=lambda e: fold(labels.entity(e)))}
 
 
 def _entities_from_form(form: FormData, text: str) -> list[dict]:
@@ -191,12 +201,14 @@ async def annotate(request: Request, user: StaffIdentity = Depends(require_train
     message = conv.user_message(_tracker(request), sender, event_id)
     if message is None:
         raise HTTPException(404, detail="Ce message n'existe pas ou a été supprimé.")
+    names = notes.names_in((t.name, t.value) for t in conv.conversation(_tracker(request), sender) if t.kind == "slot")
     try:
         entities = _entities_from_form(form, message.text)
         with db.unit_of_work(request.app.state.database_url) as session:
             notes.annotate(session, message, intent=str(form.get("intent") or ""), entities=entities,
                            out_of_scope=bool(form.get("out_of_scope")), reviewed=bool(form.get("reviewed")),
-                           destination=str(form.get("destination") or "train"), by=str(user), vocabulary=vocab())
+                           destination=str(form.get("destination") or "train"), by=str(user), vocabulary=vocab(),
+                           names=names)
     except notes.AnnotationError as exc:
         flash(request, str(exc), "error")
     else:

@@ -1,17 +1,19 @@
 """The review tool's pages: inbox, conversation view, annotation, export, retraining, dashboard."""
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
 from pathlib import Path
 
+import pytest
 import yaml
 from sqlalchemy import select
 
 from townhall import db
 from townhall.review import conversations as conv
-from townhall.review import retrain
+from townhall.review import retrain, sample
 from townhall.review.models import AnnotationChange, ConversationTag, MessageAnnotation
 from tests.core.training_data_fixtures import git, training_dir, training_git  # noqa: F401
 from tests.backoffice.test_review_fixtures import (app, client_for, project_root, token_of,  # noqa: F401
@@ -127,20 +129,114 @@ def test_entity_by_typed_text_and_bad_annotations(app, tracker_url):
     assert client.post("/review/annotate", data={**base, "event_id": "abc"}).status_code == 404
 
 
+NAME_TEXT = "je suis Jean Dupont, ma prédemande est 1A2B3C4D5E"
+
+
+@pytest.fixture
+def named(tracker_url):
+    """A conversation where the citizen gives a name and an ANTS number, after a message not understood."""
+    start = NAME_TEXT.index("1A2B3C4D5E")
+    asyncio.run(sample.write(tracker_url, {"demo-nom": ("rest", time.time() - 900, [
+        sample.Said("blabla bidule", "nlu_fallback", 0.2), "Je n'ai pas bien compris.",
+        sample.Said(NAME_TEXT, "inform", 0.6, [(start, start + 10, "ants_number", "1A2B3C4D5E")]),
+        ("slot", "citizen_name", "Jean Dupont"), ("slot", "ants_predemande", ["1A2B3C4D5E"]),
+    ])}))
+    return "demo-nom"
+
+
+def _intent_select(page: str, event_id: int) -> str:
+    return re.search(rf'<select id="intent-{event_id}" name="intent">(.*?)</select>', page, re.S).group(1)
+
+
+def test_intent_select_opens_on_the_predicted_intent_or_on_none(app, tracker_url, named):
+    client = client_for(app, "camille")
+    page = client.get("/review/conversation?sender=demo-confus").text
+    options = _intent_select(page, _event_id(tracker_url, "demo-confus", "jveu"))
+    assert re.findall(r'<option value="(\w*)"[^>]*selected', options) == ["ask_procedure"]
+    assert 'title="ask_procedure"' in options and "Démarche administrative</option>" in options
+    page = client.get("/review/conversation?sender=demo-nom").text
+    options = _intent_select(page, _event_id(tracker_url, "demo-nom", "blabla"))
+    assert re.findall(r'<option value="(\w*)"[^>]*selected', options) == [""]  # a fallback: no intent chosen
+    token = token_of(client)
+    event_id = _event_id(tracker_url, "demo-nom", "blabla")
+    page = client.post("/review/annotate", data={"csrf_token": token, "sender": "demo-nom", "event_id": event_id,
+                                                 "intent": ""}).text
+    assert "Choisissez une intention de la liste." in page  # saving without looking stores nothing
+    with db.unit_of_work(app.state.database_url) as session:
+        assert session.execute(select(MessageAnnotation)).first() is None
+
+
+def test_canonical_values_come_from_the_contract(app, tracker_url):
+    client = client_for(app, "camille")
+    token = token_of(client)
+    event_id = _event_id(tracker_url, "demo-piscine", "la piscine")
+    page = client.get("/review/conversation?sender=demo-piscine").text
+    value = re.search(rf'<select id="val-{event_id}-0" name="ent_value_0">(.*?)</select>', page, re.S).group(1)
+    assert re.findall(r'<option value="(\w+)"[^>]*selected', value) == ["piscine"]
+    assert '<optgroup label="Démarche">' in value and ">Médiathèque</option>" in value
+    assert "<input" not in value
+    base = {"csrf_token": token, "sender": "demo-piscine", "event_id": event_id, "intent": "ask_opening_hours",
+            "ent_start_0": 3, "ent_end_0": 10, "ent_entity_0": "facility"}
+    page = client.post("/review/annotate", data={**base, "ent_value_0": "<b>piscine</b>"}).text
+    assert "La valeur choisie n&#39;est pas une valeur de l&#39;entité « Lieu ou service municipal »" in page
+    client.post("/review/annotate", data={**base, "ent_value_0": "", "new_entity": "date", "new_text": "dimanche",
+                                          "new_value": "passeport"})
+    with db.unit_of_work(app.state.database_url) as session:
+        note = session.execute(select(MessageAnnotation)).scalar_one()
+        assert [(e["entity"], e["value"]) for e in note.entities] == [("facility", "piscine"), ("date", "dimanche")]
+
+
+def test_personal_data_is_hidden_from_trainers_and_from_the_export(app, tracker_url, named, training_dir):
+    client = client_for(app, "camille")
+    page = client.get("/review/conversation?sender=demo-nom").text
+    assert "Dupont" not in page and "1A2B3C4D5E" not in page
+    token = token_of(client)
+    event_id = _event_id(tracker_url, "demo-nom", "je suis")
+    start = NAME_TEXT.index("1A2B3C4D5E")
+    client.post("/review/annotate", data={"csrf_token": token, "sender": "demo-nom", "event_id": event_id,
+                                          "intent": "inform", "ent_start_0": start, "ent_end_0": start + 10,
+                                          "ent_entity_0": "ants_number", "ent_value_0": "••••••••••"})
+    rdv = _event_id(tracker_url, "demo-rdv", "camille@")
+    client.post("/review/annotate", data={"csrf_token": token, "sender": "demo-rdv", "event_id": rdv,
+                                          "intent": "inform", "ent_start_0": 0, "ent_end_0": 19,
+                                          "ent_entity_0": "email", "ent_value_0": "•••••••@•••••••.•••"})
+    with db.unit_of_work(app.state.database_url) as session:
+        notes = {n.sender_id: n for n in session.execute(select(MessageAnnotation)).scalars()}
+        # the citizen's name and ANTS number are replaced before storage; no masked bullet is stored
+        assert "Dupont" not in notes["demo-nom"].text and "1A2B3C4D5E" not in notes["demo-nom"].text
+        assert notes["demo-nom"].entities[0]["value"] == "AB12CD34EF"
+        assert notes["demo-rdv"].entities[0]["value"] == "camille@example.org"
+        assert "•" not in json.dumps([n.entities for n in notes.values()])
+        # an older history line written with a contact in clear
+        session.add(AnnotationChange(sender_id="demo-rdv", event_id=rdv, changed_by="lou",
+                                     summary="intention inform ; entités : phone « 06 12 34 56 78 »"))
+    for sender in ("demo-nom", "demo-rdv"):
+        page = client.get(f"/review/conversation?sender={sender}").text
+        history = page[page.index("Historique des corrections"):]
+        for secret in ("Dupont", "1A2B3C4D5E", "camille@example.org", "06 12 34 56 78"):
+            assert secret not in history, secret
+    client.post("/review/export", data={"csrf_token": token, "heldout": "1"})
+    exported = (training_dir / "nlu" / "review_corrections.yml").read_text(encoding="utf-8")
+    for secret in ("Dupont", "1A2B3C4D5E", "camille@example.org", "•"):
+        assert secret not in exported, secret
+    assert "[AB12CD34EF](ants_number)" in exported
+
+
 def test_review_and_tag_a_conversation(app):
     client = client_for(app, "camille")
     token = token_of(client)
     client.post("/review/conversation/reviewed", data={"csrf_token": token, "sender": "demo-rdv", "reviewed": "1"})
     client.post("/review/conversation/tags", data={"csrf_token": token, "sender": "demo-rdv", "tag": "Prise de RDV"})
+    client.post("/review/conversation/tags", data={"csrf_token": token, "sender": "demo-rdv", "tag": "Très urgent"})
     client.post("/review/conversation/tags", data={"csrf_token": token, "sender": "demo-rdv", "tag": "<b>x</b>"})
     page = client.get("/review/conversation?sender=demo-rdv").text
-    assert "Relue par camille" in page and "prise-de-rdv" in page and "<b>x" not in page
+    assert "Relue par camille" in page and "prise-de-rdv" in page and "très-urgent" in page and "<b>x" not in page
     assert "1 conversation." in client.get("/review?reviewed=yes").text
     assert "3 conversations" in client.get("/review?reviewed=no").text
     assert "1 conversation." in client.get("/review?tag=prise-de-rdv").text
     client.post("/review/conversation/tags", data={"csrf_token": token, "sender": "demo-rdv", "remove": "prise-de-rdv"})
     with db.unit_of_work(app.state.database_url) as session:
-        assert [t.tag for t in session.execute(select(ConversationTag)).scalars()] == ["b-x-b"]
+        assert sorted(t.tag for t in session.execute(select(ConversationTag)).scalars()) == ["b-x-b", "très-urgent"]
 
 
 def _annotate_samples(client, tracker_url):

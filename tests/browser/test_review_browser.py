@@ -82,7 +82,7 @@ def test_trainer_corrects_an_intent_and_exports_it(server, page, project_root, t
     form = turn.locator("form.annotation-form")
     assert form.locator("[name=new_text]").input_value() == "ecole"
     form.locator("[name=new_entity]").select_option("procedure")
-    form.locator("[name=new_value]").fill("inscription_scolaire")
+    form.locator("[name=new_value]").select_option("inscription_scolaire")
     form.get_by_label("Bonne intention").select_option("ask_procedure")
     _shot(page, "02-annotation")
     form.get_by_role("button", name="Enregistrer l'annotation").click()

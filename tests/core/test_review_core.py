@@ -100,12 +100,59 @@ def test_out_of_scope_and_blank_messages(session):
                        reviewed=True, destination="train", by="x", vocabulary=VOCAB)
 
 
-def test_tags_are_normalised_and_unique(session):
-    assert notes.add_tag(session, "s1", "  Très Urgent ", "x") == "tres-urgent"
-    notes.add_tag(session, "s1", "très urgent", "x")
-    assert notes.tags_by_conversation(session) == {"s1": {"tres-urgent"}}
+def test_tags_are_normalised_and_unique_and_keep_their_accents(session):
+    assert notes.add_tag(session, "s1", "  Très Urgent ", "x") == "très-urgent"
+    notes.add_tag(session, "s1", "TRÈS   urgent", "x")
+    assert notes.add_tag(session, "s1", "<b>Déchèterie</b>", "x") == "b-déchèterie-b"
+    assert notes.tags_by_conversation(session) == {"s1": {"très-urgent", "b-déchèterie-b"}}
+    notes.remove_tag(session, "s1", "Très urgent")
+    assert notes.tags_by_conversation(session) == {"s1": {"b-déchèterie-b"}}
     with pytest.raises(notes.AnnotationError):
         notes.add_tag(session, "s1", "🙂🙂", "x")
+
+
+def _entity(session, text, entity, value, span=None, event_id=1):
+    start = text.index(span) if span else 0
+    end = start + len(span) if span else len(text)
+    row = notes.annotate(session, message(text, event_id=event_id), intent="inform",
+                         entities=[{"start": start, "end": end, "entity": entity, "value": value}],
+                         out_of_scope=False, reviewed=True, destination="train", by="x", vocabulary=VOCAB)
+    return row.entities[0]["value"]
+
+
+def test_categorical_entities_take_only_canonical_values(session):
+    assert _entity(session, "la piscine", "facility", "piscine", "piscine") == "piscine"
+    assert _entity(session, "la Médiathèque", "facility", "", "Médiathèque") == "mediatheque"  # from its label
+    assert _entity(session, "la mediatheque", "facility", " mediatheque ", "mediatheque") == "mediatheque"
+    for bad in ("<b>piscine</b>", "Piscine municipale", "passeport", "•••••••"):
+        with pytest.raises(notes.AnnotationError, match="valeur de l'entité « Lieu ou service municipal »"):
+            _entity(session, "la piscine", "facility", bad, "piscine")
+    with pytest.raises(notes.AnnotationError, match="Choisissez la valeur canonique"):
+        _entity(session, "le truc", "facility", "", "truc")
+
+
+def test_free_text_entities_take_their_span_never_the_form_value(session):
+    # The page shows trainers masked values: whatever it sends back, the span of the message is kept.
+    assert _entity(session, "jeudi prochain", "date", "<script>x</script>") == "jeudi prochain"
+    assert _entity(session, "écrivez à lou@mairie.fr", "email", "•••@••••••.••", "lou@mairie.fr") == "lou@mairie.fr"
+
+
+def test_names_and_ants_numbers_never_reach_the_stored_annotation(session):
+    text = "je suis Jean Dupont, prédemande 1A2B3C4D5E, écrivez à jean@mairie.fr"
+    start = text.index("1A2B3C4D5E")
+    row = notes.annotate(session, message(text), intent="inform",
+                         entities=[{"start": start, "end": start + 10, "entity": "ants_number", "value": "••••••••••"}],
+                         out_of_scope=False, reviewed=True, destination="train", by="x", vocabulary=VOCAB,
+                         names=["Jean Dupont"])
+    assert len(row.text) == len(text) and "Dupont" not in row.text and "1A2B3C4D5E" not in row.text
+    assert row.text.startswith("je suis Paul Martin, prédemande AB12CD34EF")
+    assert row.entities == [{"start": start, "end": start + 10, "entity": "ants_number", "value": "AB12CD34EF"}]
+    summary = notes.history(session, "s1")[0].summary
+    assert "Dupont" not in summary and "1A2B3C4D5E" not in summary and "•" not in str(row.entities)
+    line, plain = export.render(row.text, row.entities)
+    assert "Dupont" not in line and "1A2B3C4D5E" not in line and "jean@mairie.fr" not in line
+    assert notes.names_in([("citizen_name", "Jean Dupont"), ("citizen_email", "a@b.fr"), ("reference", "x")]) \
+        == ["Jean Dupont"]
 
 
 # --- masking and export --------------------------------------------------------------------
