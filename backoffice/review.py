@@ -92,8 +92,8 @@ def inbox(request: Request, start: str | None = None, end: str | None = None, ch
              "reviewed": s.sender_id in done, "tags": sorted(tags.get(s.sender_id, ()))} for s in shown]
     query = {k: v for k, v in request.query_params.items() if k != "page"}
     return render(request, "review/inbox.html", rows=rows, total=len(items), page=page, pages=pages, flt=flt,
-                  params=query, intents=vocab().intents, channels=conv.channels(_tracker(request)),
-                  tags=all_tags, low_threshold=conv.LOW_CONFIDENCE)
+                  params=query, channels=conv.channels(_tracker(request)),
+                  tags=all_tags, low_threshold=conv.LOW_CONFIDENCE, **_choices())
 
 
 def _segments(text: str, entities: list[dict]) -> list[dict]:
@@ -138,7 +138,8 @@ def conversation(request: Request, sender: str, user: StaffIdentity = Depends(re
                         note=note, entities=[{**e, "text": mask(m.text[e["start"]:e["end"]]),
                                               "value": conv.mask_value(e.get("value")) if masked else e.get("value")}
                                              for e in entities],
-                        predicted=[f"{e['entity']} = {mask(str(e.get('value')))}" for e in m.entities],
+                        predicted=[f"{labels.entity(e['entity'])} = {labels.value(e['entity'], mask(str(e.get('value'))))}"
+                                   for e in m.entities],
                         low=m.confidence is not None and m.confidence < conv.LOW_CONFIDENCE)
             found_refs.update(REFERENCE.findall(m.text.upper()))
         elif turn.kind == "bot":
@@ -311,4 +312,4 @@ def dashboard(request: Request, days: int = 30, user: StaffIdentity = Depends(re
     if user.masks_contacts:
         figures.unanswered = [(conv.mask_contacts(t), n) for t, n in figures.unanswered]
     peak = max([m for _, _, m in figures.days] + [1])
-    return render(request, "review/dashboard.html", f=figures, days=days, peak=peak)
+    return render(request, "review/dashboard.html", f=figures, days=days, peak=peak, labels=labels)

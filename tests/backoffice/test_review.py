@@ -55,7 +55,7 @@ def test_conversation_view_shows_nlu_and_dialogue(app, tracker_url):
     assert "camille@example.org" in page  # agents see contacts
     assert 'href="/staff/appointments?reference=RDV-7K3F9Q"' in page
     confused = client_for(app, "dominique").get("/review/conversation?sender=demo-confus").text
-    assert "book_appointment (33.0 %)" in confused  # top alternatives
+    assert '<span title="book_appointment">Prise de rendez-vous</span> (33.0 %)' in confused  # top alternatives
     assert "action_default_fallback" in confused and "Je n&#39;ai pas bien compris" in confused
 
 
@@ -67,6 +67,20 @@ def test_trainers_see_contacts_masked(app):
     inbox = client_for(app, "camille").get("/review?q=camille").text
     assert "camille@example.org" not in inbox and "Aucune conversation" in inbox  # no search on hidden contacts
     assert "1 conversation." in client_for(app, "dominique").get("/review?q=camille").text
+
+
+def test_staff_read_french_labels_with_the_codes_on_hover(app):
+    client = client_for(app, "camille")
+    inbox = client.get("/review").text
+    assert '<span title="facebook">Messenger</span>' in inbox and '<span title="socketio">' in inbox
+    assert '<option value="ask_opening_hours" title="ask_opening_hours" >Horaires d&#39;ouverture</option>' in inbox
+    assert "camille (annotateur)" in inbox and "entraîneur" not in inbox
+    page = client.get("/review/conversation?sender=demo-rdv").text
+    assert 'Intention prédite : <strong title="book_appointment">Prise de rendez-vous</strong>' in page
+    assert "Entités prédites : Démarche = Passeport" in page
+    assert '<span title="facebook">Messenger</span>' in page
+    assert '<option value="procedure" title="procedure"' in page and ">Démarche</option>" in page
+    assert "(entité Démarche : Passeport)" in page
 
 
 def test_citizen_text_is_escaped(app):
@@ -358,7 +372,7 @@ def test_dashboard_figures(app):
     assert "<strong>4</strong> conversations" in page
     assert "<strong>7</strong> messages de citoyens" in page
     assert "<strong>25 %</strong> de conversations avec une incompréhension" in page
-    assert "ask_opening_hours : 1" in page
+    assert '<span title="ask_opening_hours">Horaires d&#39;ouverture</span> : 1' in page
     assert "« jveu un truc pr mon gamin a l ecole » (1 fois)" in page
     masked = client_for(app, "camille").get("/review/dashboard").text
     assert "camille@example.org" not in masked

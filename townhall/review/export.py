@@ -209,7 +209,7 @@ def _record(result: ExportResult, repo: Path) -> None:
     """Commit the folder's files on a new review branch of ``repo``; a failure is reported, not raised."""
     files = {str(relative): (result.folder / relative).read_text(encoding="utf-8")
              for relative in (TRAINING_FILE, HELDOUT_FILE) if (result.folder / relative).exists()}
-    message = (f"Corrections des entraîneurs : {result.training} exemple(s) d'entraînement, "
+    message = (f"Corrections des annotateurs : {result.training} exemple(s) d'entraînement, "
                f"{result.heldout} exemple(s) de test\n\n"
                "Exporté par l'outil de révision du back office (python -m townhall.review.export).\n"
                "À relire avant de fusionner : ces exemples entrent dans l'entraînement de l'assistant.\n")
@@ -229,7 +229,7 @@ def domain_intents(root: Path | None = None) -> set[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Exporte les corrections des entraîneurs en données Rasa.")
+    parser = argparse.ArgumentParser(description="Exporte les corrections des annotateurs en données Rasa.")
     parser.add_argument("--no-heldout", action="store_true", help="ne pas écrire le jeu de test réservé")
     args = parser.parse_args(argv)
     with db.unit_of_work() as session:
