@@ -76,6 +76,10 @@ def test_annotation_saved_with_who_when_and_history(session):
     assert (row.intent, row.annotated_by, row.created_by, row.destination) == ("ask_address", "lou", "camille", "test")
     assert row.annotated_at.tzinfo is not None
     assert [c.changed_by for c in notes.history(session, "s1")] == ["lou", "camille"]
+    assert [c.summary for c in notes.history(session, "s1")] == [
+        "intention « Horaires d'ouverture » → « Adresse d'un lieu » ; entités : aucune ; jeu de test",
+        "intention prédite « Adresse d'un lieu » → « Horaires d'ouverture » ; "
+        "entités : Lieu ou service municipal « piscine » = Piscine ; entraînement"]
 
 
 @pytest.mark.parametrize("entities,error", [

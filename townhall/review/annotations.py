@@ -176,9 +176,9 @@ def annotate(session: Session, message: Message, *, intent: str, entities: list[
                                 predicted_intent=message.intent, predicted_confidence=message.confidence,
                                 created_by=by, created_at=now, entities_json="[]", intent=intent)
         session.add(row)
-        before = f"prédite {message.intent or 'aucune'}"
+        before = f"prédite « {labels.intent(message.intent)} »"
     else:
-        before = row.intent
+        before = f"« {labels.intent(row.intent)} »"
     row.text = text
     row.intent = intent
     row.entities = entities
@@ -195,10 +195,10 @@ def annotate(session: Session, message: Message, *, intent: str, entities: list[
 
 def _describe(before: str, row: MessageAnnotation, text: str) -> str:
     """The history line; contacts in it are masked (it is shown to every reader of the review)."""
-    entities = ", ".join(f"{e['entity']} « {mask_contacts(text[e['start']:e['end']])} » = {mask_contacts(str(e['value']))}"
-                         for e in row.entities)
+    entities = ", ".join(f"{labels.entity(e['entity'])} « {mask_contacts(text[e['start']:e['end']])} » = "
+                         f"{labels.value(e['entity'], mask_contacts(str(e['value'])))}" for e in row.entities)
     destination = "jeu de test" if row.destination == "test" else "entraînement"
-    return f"intention {before} → {row.intent} ; entités : {entities or 'aucune'} ; {destination}"
+    return f"intention {before} → « {labels.intent(row.intent)} » ; entités : {entities or 'aucune'} ; {destination}"
 
 
 def remove_annotation(session: Session, sender_id: str, event_id: int, by: str) -> bool:
