@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import date
+from pathlib import Path
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse
@@ -16,13 +17,15 @@ from starlette.datastructures import FormData
 from backoffice.auth import StaffIdentity, flash, redirect, render, require_login, require_role, verify_csrf
 from backoffice.deps import MAX_DATABASE_INT
 from conversation_store import open_store
-from townhall import config, db, references
+from townhall import codes, config, db, references
+from townhall.masking import mask_contacts
 from townhall.review import annotations as notes
 from townhall.review import conversations as conv
 from townhall.review import dashboard as dash
 from townhall.review import export as exporter
-from townhall.review import retrain, vocabulary
+from townhall.review import labels, retrain, vocabulary
 from townhall.review.models import RetrainJob
+from townhall.text import fold
 
 router = APIRouter(prefix="/review", dependencies=[Depends(verify_csrf)])
 require_trainer = require_role("trainer")
@@ -90,8 +93,8 @@ def inbox(request: Request, start: str | None = None, end: str | None = None, ch
              "reviewed": s.sender_id in done, "tags": sorted(tags.get(s.sender_id, ()))} for s in shown]
     query = {k: v for k, v in request.query_params.items() if k != "page"}
     return render(request, "review/inbox.html", rows=rows, total=len(items), page=page, pages=pages, flt=flt,
-                  params=query, intents=vocab().intents, channels=conv.channels(_conversations(request)),
-                  tags=all_tags, low_threshold=conv.LOW_CONFIDENCE)
+                  params=query, channels=conv.channels(_conversations(request)),
+                  tags=all_tags, low_threshold=conv.LOW_CONFIDENCE, **_choices())
 
 
 def _segments(text: str, entities: list[dict]) -> list[dict]:
@@ -119,7 +122,9 @@ def conversation(request: Request, sender: str, user: StaffIdentity = Depends(re
         saved = notes.annotations_of(session, sender)
         review = notes.conversation_review(session, sender)
         tags = sorted(notes.tags_by_conversation(session).get(sender, ()))
-        changes = notes.history(session, sender)[:30]
+        changes = [{"changed_at": c.changed_at, "changed_by": c.changed_by,
+                    "summary": mask_contacts(c.summary) if masked else c.summary}
+                   for c in notes.history(session, sender)[:30]]
     mask = lambda t: t  # noqa: E731 (texts are already masked by conv.conversation)
     items, found_refs = [], set()
     for turn in turns:
@@ -134,7 +139,8 @@ def conversation(request: Request, sender: str, user: StaffIdentity = Depends(re
                         note=note, entities=[{**e, "text": mask(m.text[e["start"]:e["end"]]),
                                               "value": conv.mask_value(e.get("value")) if masked else e.get("value")}
                                              for e in entities],
-                        predicted=[f"{e['entity']} = {mask(str(e.get('value')))}" for e in m.entities],
+                        predicted=[f"{labels.entity(e['entity'])} = {labels.value(e['entity'], mask(str(e.get('value'))))}"
+                                   for e in m.entities],
                         low=m.confidence is not None and m.confidence < conv.LOW_CONFIDENCE)
             found_refs.update(REFERENCE.findall(m.text.upper()))
         elif turn.kind == "bot":
@@ -155,8 +161,14 @@ def conversation(request: Request, sender: str, user: StaffIdentity = Depends(re
         links.append({"reference": ref, "url": url, "kind": "signalement" if ref.startswith("SIG") else "rendez-vous"})
     return render(request, "review/conversation.html", sender=sender, items=items, slots=slots,
                   active_form=conv.active_form(turns), review=review, tags=tags, links=links, changes=changes,
-                  intents=vocab().intents, entity_names=vocab().entities,
-                  can_annotate=user.role in ("admin", "trainer"), self_url=_url(sender))
+                  can_annotate=user.role in ("admin", "trainer"), self_url=_url(sender), **_choices())
+
+
+def _choices() -> dict:
+    """The names staff choose from, each with its French label (the code goes in a title)."""
+    return {"labels": labels, "canonical": codes.BY_KIND,
+            "intents": sorted(vocab().intents, key=lambda i: fold(labels.intent(i))),
+            "entity_names": sorted(vocab().entities, key=lambda e: fold(labels.entity(e)))}
 
 
 def _entities_from_form(form: FormData, text: str) -> list[dict]:
@@ -191,12 +203,14 @@ async def annotate(request: Request, user: StaffIdentity = Depends(require_train
     message = conv.user_message(_conversations(request), sender, event_id)
     if message is None:
         raise HTTPException(404, detail="Ce message n'existe pas ou a été supprimé.")
+    names = notes.names_in((t.name, t.value) for t in conv.conversation(_conversations(request), sender) if t.kind == "slot")
     try:
         entities = _entities_from_form(form, message.text)
         with db.unit_of_work(request.app.state.database_url) as session:
             notes.annotate(session, message, intent=str(form.get("intent") or ""), entities=entities,
                            out_of_scope=bool(form.get("out_of_scope")), reviewed=bool(form.get("reviewed")),
-                           destination=str(form.get("destination") or "train"), by=str(user), vocabulary=vocab())
+                           destination=str(form.get("destination") or "train"), by=str(user), vocabulary=vocab(),
+                           names=names)
     except notes.AnnotationError as exc:
         flash(request, str(exc), "error")
     else:
@@ -239,16 +253,11 @@ def add_tag(request: Request, sender: str = Form(""), tag: str = Form(""), remov
     return redirect(_url(sender))
 
 
-def _metrics(job: RetrainJob) -> list[dict]:
-    before = json.loads(job.metrics_before) if job.metrics_before else {}
-    after = json.loads(job.metrics_after) if job.metrics_after else {}
-    rows = []
-    for name, label in retrain.METRIC_LABELS.items():
-        b, a = before.get(name), after.get(name)
-        if isinstance(b, (int, float)) or isinstance(a, (int, float)):
-            rows.append({"label": label, "before": b, "after": a,
-                         "worse": isinstance(a, (int, float)) and isinstance(b, (int, float)) and a < b})
-    return rows
+def _metrics(job: RetrainJob) -> list[retrain.Comparison]:
+    """Every figure the gate compared, before and after (refused ones flagged)."""
+    before = json.loads(job.metrics_before) if job.metrics_before else None
+    after = json.loads(job.metrics_after) if job.metrics_after else None
+    return retrain.compare(before, after) if before or after else []
 
 
 @router.get("/training", response_class=HTMLResponse)
@@ -261,7 +270,8 @@ def training(request: Request, user: StaffIdentity = Depends(require_trainer)):
         jobs = retrain.recent_jobs(session)
         counts = dict(session.execute(select(MessageAnnotation.destination, func.count())
                                       .group_by(MessageAnnotation.destination)).all())
-        jobs = [{"job": j, "metrics": _metrics(j)} for j in jobs]
+        jobs = [{"job": j, "metrics": _metrics(j), "before_name": j.model_before and Path(j.model_before).name,
+                 "after_name": j.model_after and Path(j.model_after).name} for j in jobs]
     running = any(j["job"].status in retrain.RUNNING for j in jobs)
     folder = config.training_data_dir()
     return render(request, "review/training.html", jobs=jobs, running=running, counts=counts, folder=folder,
@@ -285,8 +295,9 @@ def export(request: Request, heldout: str = Form(""), user: StaffIdentity = Depe
 def start_retrain(request: Request, user: StaffIdentity = Depends(require_trainer)):
     runner = getattr(request.app.state, "retrain_runner", None)
     loader = getattr(request.app.state, "retrain_loader", None) or retrain.load_into_rasa
+    served = getattr(request.app.state, "retrain_served", None)
     try:
-        retrain.start(request.app.state.database_url, str(user), runner=runner, loader=loader)
+        retrain.start(request.app.state.database_url, str(user), runner=runner, loader=loader, served=served)
     except retrain.AlreadyRunning:
         flash(request, "Un entraînement est déjà en cours.", "error")
     else:
@@ -302,4 +313,4 @@ def dashboard(request: Request, days: int = 30, user: StaffIdentity = Depends(re
     if user.masks_contacts:
         figures.unanswered = [(conv.mask_contacts(t), n) for t, n in figures.unanswered]
     peak = max([m for _, _, m in figures.days] + [1])
-    return render(request, "review/dashboard.html", f=figures, days=days, peak=peak)
+    return render(request, "review/dashboard.html", f=figures, days=days, peak=peak, labels=labels)

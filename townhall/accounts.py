@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from townhall.db import Base, UTCDateTime, utcnow
 
 ROLES = ("admin", "trainer", "agent")
-ROLE_LABELS = {"admin": "administrateur", "trainer": "entraîneur", "agent": "agent d'accueil"}
+ROLE_LABELS = {"admin": "administrateur", "trainer": "annotateur", "agent": "agent d'accueil"}
 MIN_PASSWORD_LENGTH = 10
 MAX_FAILURES_PER_USER_AND_IP = 5
 MAX_FAILURES_PER_IP = 30

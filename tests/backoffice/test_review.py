@@ -1,17 +1,20 @@
 """The review tool's pages: inbox, conversation view, annotation, export, retraining, dashboard."""
 from __future__ import annotations
 
+import asyncio
 import json
+import re
 import time
 from pathlib import Path
 
+import pytest
 import yaml
 from sqlalchemy import select
 
 from conversation_store import open_store
 from townhall import db
 from townhall.review import conversations as conv
-from townhall.review import retrain
+from townhall.review import retrain, sample
 from townhall.review.models import AnnotationChange, ConversationTag, MessageAnnotation
 from tests.core.training_data_fixtures import git, training_dir, training_git  # noqa: F401
 from tests.backoffice.test_review_fixtures import (app, client_for, project_root, token_of,  # noqa: F401
@@ -53,7 +56,7 @@ def test_conversation_view_shows_nlu_and_dialogue(app, tracker_url):
     assert "camille@example.org" in page  # agents see contacts
     assert 'href="/staff/appointments?reference=RDV-7K3F9Q"' in page
     confused = client_for(app, "dominique").get("/review/conversation?sender=demo-confus").text
-    assert "book_appointment (33.0 %)" in confused  # top alternatives
+    assert '<span title="book_appointment">Prise de rendez-vous</span> (33.0 %)' in confused  # top alternatives
     assert "action_default_fallback" in confused and "Je n&#39;ai pas bien compris" in confused
 
 
@@ -65,6 +68,20 @@ def test_trainers_see_contacts_masked(app):
     inbox = client_for(app, "camille").get("/review?q=camille").text
     assert "camille@example.org" not in inbox and "Aucune conversation" in inbox  # no search on hidden contacts
     assert "1 conversation." in client_for(app, "dominique").get("/review?q=camille").text
+
+
+def test_staff_read_french_labels_with_the_codes_on_hover(app):
+    client = client_for(app, "camille")
+    inbox = client.get("/review").text
+    assert '<span title="facebook">Messenger</span>' in inbox and '<span title="socketio">' in inbox
+    assert '<option value="ask_opening_hours" title="ask_opening_hours" >Horaires d&#39;ouverture</option>' in inbox
+    assert "camille (annotateur)" in inbox and "entraîneur" not in inbox
+    page = client.get("/review/conversation?sender=demo-rdv").text
+    assert 'Intention prédite : <strong title="book_appointment">Prise de rendez-vous</strong>' in page
+    assert "Entités prédites : Démarche = Passeport" in page
+    assert '<span title="facebook">Messenger</span>' in page
+    assert '<option value="procedure" title="procedure"' in page and ">Démarche</option>" in page
+    assert "(entité Démarche : Passeport)" in page
 
 
 def test_citizen_text_is_escaped(app):
@@ -127,20 +144,114 @@ def test_entity_by_typed_text_and_bad_annotations(app, tracker_url):
     assert client.post("/review/annotate", data={**base, "event_id": "abc"}).status_code == 404
 
 
+NAME_TEXT = "je suis Jean Dupont, ma prédemande est 1A2B3C4D5E"
+
+
+@pytest.fixture
+def named(tracker_url):
+    """A conversation where the citizen gives a name and an ANTS number, after a message not understood."""
+    start = NAME_TEXT.index("1A2B3C4D5E")
+    asyncio.run(sample.write(tracker_url, {"demo-nom": ("rest", time.time() - 900, [
+        sample.Said("blabla bidule", "nlu_fallback", 0.2), "Je n'ai pas bien compris.",
+        sample.Said(NAME_TEXT, "inform", 0.6, [(start, start + 10, "ants_number", "1A2B3C4D5E")]),
+        ("slot", "citizen_name", "Jean Dupont"), ("slot", "ants_predemande", ["1A2B3C4D5E"]),
+    ])}))
+    return "demo-nom"
+
+
+def _intent_select(page: str, event_id: int) -> str:
+    return re.search(rf'<select id="intent-{event_id}" name="intent">(.*?)</select>', page, re.S).group(1)
+
+
+def test_intent_select_opens_on_the_predicted_intent_or_on_none(app, tracker_url, named):
+    client = client_for(app, "camille")
+    page = client.get("/review/conversation?sender=demo-confus").text
+    options = _intent_select(page, _event_id(tracker_url, "demo-confus", "jveu"))
+    assert re.findall(r'<option value="(\w*)"[^>]*selected', options) == ["ask_procedure"]
+    assert 'title="ask_procedure"' in options and "Démarche administrative</option>" in options
+    page = client.get("/review/conversation?sender=demo-nom").text
+    options = _intent_select(page, _event_id(tracker_url, "demo-nom", "blabla"))
+    assert re.findall(r'<option value="(\w*)"[^>]*selected', options) == [""]  # a fallback: no intent chosen
+    token = token_of(client)
+    event_id = _event_id(tracker_url, "demo-nom", "blabla")
+    page = client.post("/review/annotate", data={"csrf_token": token, "sender": "demo-nom", "event_id": event_id,
+                                                 "intent": ""}).text
+    assert "Choisissez une intention de la liste." in page  # saving without looking stores nothing
+    with db.unit_of_work(app.state.database_url) as session:
+        assert session.execute(select(MessageAnnotation)).first() is None
+
+
+def test_canonical_values_come_from_the_contract(app, tracker_url):
+    client = client_for(app, "camille")
+    token = token_of(client)
+    event_id = _event_id(tracker_url, "demo-piscine", "la piscine")
+    page = client.get("/review/conversation?sender=demo-piscine").text
+    value = re.search(rf'<select id="val-{event_id}-0" name="ent_value_0">(.*?)</select>', page, re.S).group(1)
+    assert re.findall(r'<option value="(\w+)"[^>]*selected', value) == ["piscine"]
+    assert '<optgroup label="Démarche">' in value and ">Médiathèque</option>" in value
+    assert "<input" not in value
+    base = {"csrf_token": token, "sender": "demo-piscine", "event_id": event_id, "intent": "ask_opening_hours",
+            "ent_start_0": 3, "ent_end_0": 10, "ent_entity_0": "facility"}
+    page = client.post("/review/annotate", data={**base, "ent_value_0": "<b>piscine</b>"}).text
+    assert "La valeur choisie n&#39;est pas une valeur de l&#39;entité « Lieu ou service municipal »" in page
+    client.post("/review/annotate", data={**base, "ent_value_0": "", "new_entity": "date", "new_text": "dimanche",
+                                          "new_value": "passeport"})
+    with db.unit_of_work(app.state.database_url) as session:
+        note = session.execute(select(MessageAnnotation)).scalar_one()
+        assert [(e["entity"], e["value"]) for e in note.entities] == [("facility", "piscine"), ("date", "dimanche")]
+
+
+def test_personal_data_is_hidden_from_trainers_and_from_the_export(app, tracker_url, named, training_dir):
+    client = client_for(app, "camille")
+    page = client.get("/review/conversation?sender=demo-nom").text
+    assert "Dupont" not in page and "1A2B3C4D5E" not in page
+    token = token_of(client)
+    event_id = _event_id(tracker_url, "demo-nom", "je suis")
+    start = NAME_TEXT.index("1A2B3C4D5E")
+    client.post("/review/annotate", data={"csrf_token": token, "sender": "demo-nom", "event_id": event_id,
+                                          "intent": "inform", "ent_start_0": start, "ent_end_0": start + 10,
+                                          "ent_entity_0": "ants_number", "ent_value_0": "••••••••••"})
+    rdv = _event_id(tracker_url, "demo-rdv", "camille@")
+    client.post("/review/annotate", data={"csrf_token": token, "sender": "demo-rdv", "event_id": rdv,
+                                          "intent": "inform", "ent_start_0": 0, "ent_end_0": 19,
+                                          "ent_entity_0": "email", "ent_value_0": "•••••••@•••••••.•••"})
+    with db.unit_of_work(app.state.database_url) as session:
+        notes = {n.sender_id: n for n in session.execute(select(MessageAnnotation)).scalars()}
+        # the citizen's name and ANTS number are replaced before storage; no masked bullet is stored
+        assert "Dupont" not in notes["demo-nom"].text and "1A2B3C4D5E" not in notes["demo-nom"].text
+        assert notes["demo-nom"].entities[0]["value"] == "AB12CD34EF"
+        assert notes["demo-rdv"].entities[0]["value"] == "camille@example.org"
+        assert "•" not in json.dumps([n.entities for n in notes.values()])
+        # an older history line written with a contact in clear
+        session.add(AnnotationChange(sender_id="demo-rdv", event_id=rdv, changed_by="lou",
+                                     summary="intention inform ; entités : phone « 06 12 34 56 78 »"))
+    for sender in ("demo-nom", "demo-rdv"):
+        page = client.get(f"/review/conversation?sender={sender}").text
+        history = page[page.index("Historique des corrections"):]
+        for secret in ("Dupont", "1A2B3C4D5E", "camille@example.org", "06 12 34 56 78"):
+            assert secret not in history, secret
+    client.post("/review/export", data={"csrf_token": token, "heldout": "1"})
+    exported = (training_dir / "nlu" / "review_corrections.yml").read_text(encoding="utf-8")
+    for secret in ("Dupont", "1A2B3C4D5E", "camille@example.org", "•"):
+        assert secret not in exported, secret
+    assert "[AB12CD34EF](ants_number)" in exported
+
+
 def test_review_and_tag_a_conversation(app):
     client = client_for(app, "camille")
     token = token_of(client)
     client.post("/review/conversation/reviewed", data={"csrf_token": token, "sender": "demo-rdv", "reviewed": "1"})
     client.post("/review/conversation/tags", data={"csrf_token": token, "sender": "demo-rdv", "tag": "Prise de RDV"})
+    client.post("/review/conversation/tags", data={"csrf_token": token, "sender": "demo-rdv", "tag": "Très urgent"})
     client.post("/review/conversation/tags", data={"csrf_token": token, "sender": "demo-rdv", "tag": "<b>x</b>"})
     page = client.get("/review/conversation?sender=demo-rdv").text
-    assert "Relue par camille" in page and "prise-de-rdv" in page and "<b>x" not in page
+    assert "Relue par camille" in page and "prise-de-rdv" in page and "très-urgent" in page and "<b>x" not in page
     assert "1 conversation." in client.get("/review?reviewed=yes").text
     assert "3 conversations" in client.get("/review?reviewed=no").text
     assert "1 conversation." in client.get("/review?tag=prise-de-rdv").text
     client.post("/review/conversation/tags", data={"csrf_token": token, "sender": "demo-rdv", "remove": "prise-de-rdv"})
     with db.unit_of_work(app.state.database_url) as session:
-        assert [t.tag for t in session.execute(select(ConversationTag)).scalars()] == ["b-x-b"]
+        assert sorted(t.tag for t in session.execute(select(ConversationTag)).scalars()) == ["b-x-b", "très-urgent"]
 
 
 def _annotate_samples(client, tracker_url):
@@ -199,11 +310,18 @@ def test_export_opens_a_review_branch_in_the_training_repository(app, tracker_ur
     assert "rien de nouveau, aucune branche créée" in page
 
 
-def test_retrain_runs_in_the_background_and_shows_figures(app, tmp_path, monkeypatch, training_dir):
+def _report(score: float, date: float) -> str:
+    return json.dumps({"intent_accuracy": score, "macro_f1": score, "entity_f1": {"date": date, "facility": 0.9},
+                       "per_intent": {"greet": {"f1": 1.0}},
+                       "perturbed": {"no_accents": {"intent_accuracy": score - 0.1, "n": 30, "gap_points": 10.0}}})
+
+
+def _retrain(app, tmp_path, monkeypatch, new_date: float):
     models = tmp_path / "models"
     models.mkdir()
     (models / "current.tar.gz").write_bytes(b"old")
     monkeypatch.setenv("RASA_MODELS_DIR", str(models))
+    monkeypatch.setenv("RETRAIN_REJECTED_DIR", str(tmp_path / "rejected"))
     monkeypatch.setattr(retrain.config, "PROJECT_ROOT", app.state.project_root)
     calls, loaded = [], []
 
@@ -212,23 +330,42 @@ def test_retrain_runs_in_the_background_and_shows_figures(app, tmp_path, monkeyp
         if "train" in cmd:
             Path(cmd[cmd.index("--out") + 1], cmd[cmd.index("--fixed-model-name") + 1] + ".tar.gz").write_bytes(b"new")
             return retrain.subprocess.CompletedProcess(cmd, 0, "trained", "")
-        score = 0.80 if "current" in cmd[cmd.index("--model") + 1] else 0.85
-        return retrain.subprocess.CompletedProcess(cmd, 0, json.dumps({"intent_accuracy": score, "macro_f1": score}), "")
+        current = "current" in cmd[cmd.index("--model") + 1]
+        return retrain.subprocess.CompletedProcess(cmd, 0, _report(0.80, 0.9) if current else _report(0.85, new_date), "")
 
     app.state.retrain_runner = retrain.Runner(run)
     app.state.retrain_loader = loaded.append
+    app.state.retrain_served = lambda: "current.tar.gz"
     client = client_for(app, "camille")
     page = client.post("/review/retrain", data={"csrf_token": token_of(client)}).text
     assert "L&#39;entraînement a démarré" in page
     for _ in range(100):
         page = client.get("/review/training").text
-        if "nouveau modèle en service" in page:
+        if "nouveau modèle en service" in page or "nouveau modèle refusé" in page:
             break
         time.sleep(0.1)
+    return page, calls, loaded, models
+
+
+def test_retrain_runs_in_the_background_and_shows_figures(app, tmp_path, monkeypatch, training_dir):
+    page, calls, loaded, _ = _retrain(app, tmp_path, monkeypatch, new_date=0.9)
     assert "nouveau modèle en service" in page
     assert "0.800" in page and "0.850" in page and "Exactitude des intentions" in page
+    assert "F1 de l&#39;entité « Date »" in page and "Exactitude des intentions, sans accents" in page
+    assert "F1 de l&#39;intention « Salutation »" in page
+    assert 'class="worse"' not in page and "Modèle comparé : <code>current.tar.gz</code>" in page
     assert loaded and loaded[0].name.startswith("review-")
     assert any("evaluate_nlu.py" in " ".join(c) for c in calls)
+
+
+def test_a_model_whose_entity_f1_fell_is_refused_and_shown(app, tmp_path, monkeypatch, training_dir):
+    page, _, loaded, models = _retrain(app, tmp_path, monkeypatch, new_date=0.87)
+    assert "nouveau modèle refusé" in page and not loaded
+    row = re.search(r'<tr class="worse">(.*?)</tr>', page, re.S).group(1)
+    assert "F1 de l&#39;entité « Date »" in row and "0.900" in row and "0.870" in row and "refusé" in row
+    assert page.count('<tr class="worse">') == 1
+    assert [p.name for p in models.glob("*")] == ["current.tar.gz"]  # never served by a restart
+    assert len(list((tmp_path / "rejected").glob("review-*.tar.gz"))) == 1
 
 
 def test_dashboard_figures(app):
@@ -236,7 +373,7 @@ def test_dashboard_figures(app):
     assert "<strong>4</strong> conversations" in page
     assert "<strong>7</strong> messages de citoyens" in page
     assert "<strong>25 %</strong> de conversations avec une incompréhension" in page
-    assert "ask_opening_hours : 1" in page
+    assert '<span title="ask_opening_hours">Horaires d&#39;ouverture</span> : 1' in page
     assert "« jveu un truc pr mon gamin a l ecole » (1 fois)" in page
     masked = client_for(app, "camille").get("/review/dashboard").text
     assert "camille@example.org" not in masked

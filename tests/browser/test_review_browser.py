@@ -82,7 +82,7 @@ def test_trainer_corrects_an_intent_and_exports_it(server, page, project_root, t
     form = turn.locator("form.annotation-form")
     assert form.locator("[name=new_text]").input_value() == "ecole"
     form.locator("[name=new_entity]").select_option("procedure")
-    form.locator("[name=new_value]").fill("inscription_scolaire")
+    form.locator("[name=new_value]").select_option("inscription_scolaire")
     form.get_by_label("Bonne intention").select_option("ask_procedure")
     _shot(page, "02-annotation")
     form.get_by_role("button", name="Enregistrer l'annotation").click()
@@ -112,3 +112,52 @@ def test_trainer_corrects_an_intent_and_exports_it(server, page, project_root, t
     assert data["nlu"] == [{"intent": "ask_procedure", "examples":
                             '- jveu un truc pr mon gamin a l [ecole]{"entity": "procedure", "value": '
                             '"inscription_scolaire"}\n'}]
+
+
+def _login(page, server: str) -> None:
+    page.goto(server + "/login")
+    page.get_by_label("Identifiant").fill("camille")
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url(server + "/review")
+
+
+def _luminance(rgb: str) -> float:
+    channels = [int(c) / 255 for c in rgb[rgb.index("(") + 1:rgb.index(")")].split(",")[:3]]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def _contrast(a: str, b: str) -> float:
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+FOCUS = """(selector) => {
+    const el = document.querySelector(selector);
+    el.focus();
+    const style = getComputedStyle(el);
+    let bg = el.parentElement;
+    while (bg && getComputedStyle(bg).backgroundColor === 'rgba(0, 0, 0, 0)') bg = bg.parentElement;
+    return {outline: style.outlineColor, width: style.outlineWidth, style: style.outlineStyle,
+            background: bg ? getComputedStyle(bg).backgroundColor : 'rgb(255, 255, 255)'};
+}"""
+
+
+@pytest.mark.browser
+def test_focus_ring_contrast_and_reflow_at_320_px(server, page):
+    _login(page, server)
+    for selector in ("table.inbox a", "header.top nav a"):
+        ring = page.evaluate(FOCUS, selector)
+        assert ring["style"] == "solid" and ring["width"] == "3px", ring
+        assert _contrast(ring["outline"], ring["background"]) >= 3, (selector, ring)  # was 1.64:1 on white
+    page.set_viewport_size({"width": 320, "height": 640})
+    for path in ("/review", "/review/conversation?sender=demo-rdv", "/review/training", "/review/dashboard"):
+        page.goto(server + path)
+        for details in page.locator("details.annotate").all():
+            if not details.get_attribute("open"):
+                details.locator("summary").click()
+        width = page.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= 320, (path, width)  # the inbox was 898 px wide
+        _shot(page, "320-" + (path.strip("/").split("?")[0].replace("/", "-") or "inbox"))
+    assert not page.js_errors  # type: ignore[attr-defined]

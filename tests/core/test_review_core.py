@@ -78,6 +78,10 @@ def test_annotation_saved_with_who_when_and_history(session):
     assert (row.intent, row.annotated_by, row.created_by, row.destination) == ("ask_address", "lou", "camille", "test")
     assert row.annotated_at.tzinfo is not None
     assert [c.changed_by for c in notes.history(session, "s1")] == ["lou", "camille"]
+    assert [c.summary for c in notes.history(session, "s1")] == [
+        "intention « Horaires d'ouverture » → « Adresse d'un lieu » ; entités : aucune ; jeu de test",
+        "intention prédite « Adresse d'un lieu » → « Horaires d'ouverture » ; "
+        "entités : Lieu ou service municipal « piscine » = Piscine ; entraînement"]
 
 
 @pytest.mark.parametrize("entities,error", [
@@ -102,12 +106,59 @@ def test_out_of_scope_and_blank_messages(session):
                        reviewed=True, destination="train", by="x", vocabulary=VOCAB)
 
 
-def test_tags_are_normalised_and_unique(session):
-    assert notes.add_tag(session, "s1", "  Très Urgent ", "x") == "tres-urgent"
-    notes.add_tag(session, "s1", "très urgent", "x")
-    assert notes.tags_by_conversation(session) == {"s1": {"tres-urgent"}}
+def test_tags_are_normalised_and_unique_and_keep_their_accents(session):
+    assert notes.add_tag(session, "s1", "  Très Urgent ", "x") == "très-urgent"
+    notes.add_tag(session, "s1", "TRÈS   urgent", "x")
+    assert notes.add_tag(session, "s1", "<b>Déchèterie</b>", "x") == "b-déchèterie-b"
+    assert notes.tags_by_conversation(session) == {"s1": {"très-urgent", "b-déchèterie-b"}}
+    notes.remove_tag(session, "s1", "Très urgent")
+    assert notes.tags_by_conversation(session) == {"s1": {"b-déchèterie-b"}}
     with pytest.raises(notes.AnnotationError):
         notes.add_tag(session, "s1", "🙂🙂", "x")
+
+
+def _entity(session, text, entity, value, span=None, event_id=1):
+    start = text.index(span) if span else 0
+    end = start + len(span) if span else len(text)
+    row = notes.annotate(session, message(text, event_id=event_id), intent="inform",
+                         entities=[{"start": start, "end": end, "entity": entity, "value": value}],
+                         out_of_scope=False, reviewed=True, destination="train", by="x", vocabulary=VOCAB)
+    return row.entities[0]["value"]
+
+
+def test_categorical_entities_take_only_canonical_values(session):
+    assert _entity(session, "la piscine", "facility", "piscine", "piscine") == "piscine"
+    assert _entity(session, "la Médiathèque", "facility", "", "Médiathèque") == "mediatheque"  # from its label
+    assert _entity(session, "la mediatheque", "facility", " mediatheque ", "mediatheque") == "mediatheque"
+    for bad in ("<b>piscine</b>", "Piscine municipale", "passeport", "•••••••"):
+        with pytest.raises(notes.AnnotationError, match="valeur de l'entité « Lieu ou service municipal »"):
+            _entity(session, "la piscine", "facility", bad, "piscine")
+    with pytest.raises(notes.AnnotationError, match="Choisissez la valeur canonique"):
+        _entity(session, "le truc", "facility", "", "truc")
+
+
+def test_free_text_entities_take_their_span_never_the_form_value(session):
+    # The page shows trainers masked values: whatever it sends back, the span of the message is kept.
+    assert _entity(session, "jeudi prochain", "date", "<script>x</script>") == "jeudi prochain"
+    assert _entity(session, "écrivez à lou@mairie.fr", "email", "•••@••••••.••", "lou@mairie.fr") == "lou@mairie.fr"
+
+
+def test_names_and_ants_numbers_never_reach_the_stored_annotation(session):
+    text = "je suis Jean Dupont, prédemande 1A2B3C4D5E, écrivez à jean@mairie.fr"
+    start = text.index("1A2B3C4D5E")
+    row = notes.annotate(session, message(text), intent="inform",
+                         entities=[{"start": start, "end": start + 10, "entity": "ants_number", "value": "••••••••••"}],
+                         out_of_scope=False, reviewed=True, destination="train", by="x", vocabulary=VOCAB,
+                         names=["Jean Dupont"])
+    assert len(row.text) == len(text) and "Dupont" not in row.text and "1A2B3C4D5E" not in row.text
+    assert row.text.startswith("je suis Paul Martin, prédemande AB12CD34EF")
+    assert row.entities == [{"start": start, "end": start + 10, "entity": "ants_number", "value": "AB12CD34EF"}]
+    summary = notes.history(session, "s1")[0].summary
+    assert "Dupont" not in summary and "1A2B3C4D5E" not in summary and "•" not in str(row.entities)
+    line, plain = export.render(row.text, row.entities)
+    assert "Dupont" not in line and "1A2B3C4D5E" not in line and "jean@mairie.fr" not in line
+    assert notes.names_in([("citizen_name", "Jean Dupont"), ("citizen_email", "a@b.fr"), ("reference", "x")]) \
+        == ["Jean Dupont"]
 
 
 # --- masking and export --------------------------------------------------------------------
@@ -291,6 +342,44 @@ def test_not_worse():
     assert retrain.parse_metrics('log line\n{"intent_accuracy": 0.5}\n') == {"intent_accuracy": 0.5}
 
 
+def _report(accuracy=0.9, date=0.9, facility=0.95, greet=0.9, typo=0.8, oos_rate=0.05):
+    """The shape of scripts/evaluate_nlu.py --json (entity F1 per entity, perturbed sets)."""
+    return {"intent_accuracy": accuracy, "macro_f1": 0.88, "oos_recall": 0.7, "in_scope_as_oos_rate": oos_rate,
+            "fallback_rate": 0.04, "canonical_entity_f1": 0.93, "entity_f1": {"date": date, "facility": facility},
+            "per_intent": {"greet": {"precision": 1.0, "recall": 0.8, "f1": greet, "support": 5}},
+            "perturbed": {"typo_swap": {"intent_accuracy": typo, "n": 40, "gap_points": 10.0}}}
+
+
+@pytest.mark.parametrize("change,refused_key", [
+    ({"date": 0.87}, "entity:date"),  # date F1 fell by 3 points: accepted before issue 15
+    ({"greet": 0.8}, "intent:greet"),
+    ({"typo": 0.7}, "perturbed:typo_swap"),
+    ({"oos_rate": 0.2}, "in_scope_as_oos_rate"),  # lower is better
+    ({}, None),
+    ({"date": 0.897, "accuracy": 0.95}, None),  # within the tolerance
+])
+def test_every_intent_entity_and_perturbed_figure_is_compared(change, refused_key):
+    before, after = _report(), _report(**change)
+    refused = retrain.refused_figures(before, after, margin=0.005)
+    assert [c.key for c in refused] == ([refused_key] if refused_key else [])
+    assert retrain.not_worse(before, after, margin=0.005) is (refused_key is None)
+    keys = [c.key for c in retrain.compare(before, after)]
+    assert {"intent_accuracy", "macro_f1", "entity:date", "entity:facility", "intent:greet",
+            "perturbed:typo_swap", "canonical_entity_f1"} <= set(keys)
+    labels = {c.key: c.label for c in retrain.compare(before, after)}
+    assert labels["entity:date"] == "F1 de l'entité « Date »"
+    assert labels["intent:greet"] == "F1 de l'intention « Salutation »"
+    assert labels["perturbed:typo_swap"] == "Exactitude des intentions, lettres inversées"
+
+
+def test_a_figure_missing_on_one_side_is_shown_not_compared():
+    before, after = _report(), _report()
+    after["entity_f1"] = {"facility": 0.95}
+    rows = {c.key: c for c in retrain.compare(before, after)}
+    assert rows["entity:date"].after is None and not rows["entity:date"].refused
+    assert retrain.not_worse(before, after)
+
+
 def _fake_runner(tmp_path, scores: dict[str, float], fail_train=False, calls: list | None = None):
     def run(cmd, cwd):
         if calls is not None:
@@ -308,32 +397,111 @@ def _fake_runner(tmp_path, scores: dict[str, float], fail_train=False, calls: li
     return retrain.Runner(run)
 
 
+@pytest.fixture
+def models(tmp_path, monkeypatch):
+    """A models folder with the model in service (old) and a newer file that is not in service."""
+    folder = tmp_path / "models"
+    folder.mkdir()
+    (folder / "old.tar.gz").write_bytes(b"old")
+    newest = folder / "wip-newest.tar.gz"
+    newest.write_bytes(b"newest")
+    os.utime(newest, (time.time() + 60, time.time() + 60))
+    monkeypatch.setenv("RASA_MODELS_DIR", str(folder))
+    monkeypatch.setenv("RETRAIN_REJECTED_DIR", str(tmp_path / "rejected"))
+    return folder
+
+
+def _served():
+    return "old.tar.gz"
+
+
 @pytest.mark.parametrize("new_score,expected,loads", [(0.9, "loaded", 1), (0.7, "rejected", 0)])
 def test_retrain_job_loads_only_a_model_not_worse(db_url, tmp_path, monkeypatch, new_score, expected, loads,
-                                                  training_dir):
-    models = tmp_path / "models"
-    models.mkdir()
-    (models / "old.tar.gz").write_bytes(b"old")
-    monkeypatch.setenv("RASA_MODELS_DIR", str(models))
+                                                  training_dir, models):
     monkeypatch.setattr(retrain.config, "PROJECT_ROOT", _scratch_project(tmp_path))
-    loaded = []
+    loaded, calls = [], []
     job_id = retrain.create_job(db_url, "camille")
     with pytest.raises(retrain.AlreadyRunning):
         retrain.create_job(db_url, "lou")
-    status = retrain.run_job(db_url, job_id, _fake_runner(tmp_path, {"old": 0.8, "new": new_score}), loaded.append)
+    status = retrain.run_job(db_url, job_id, _fake_runner(tmp_path, {"old": 0.8, "new": new_score}, calls=calls),
+                             loaded.append, served=_served)
     assert status == expected and len(loaded) == loads
+    evaluated = [cmd[cmd.index("--model") + 1] for cmd, _ in calls if "--model" in cmd]
+    assert Path(evaluated[0]).name == "old.tar.gz"  # the model in service, not the newest file
     with db.unit_of_work(db_url) as session:
         job = session.get(RetrainJob, job_id)
         assert job.status == expected and json.loads(job.metrics_before)["intent_accuracy"] == 0.8
         assert job.finished_at is not None and "Évaluation du nouveau modèle" in job.log
+        assert "Modèle en service : old.tar.gz" in job.log
+        new_name = Path(job.model_after).name
+    in_folder = sorted(p.name for p in models.glob("*.tar.gz"))
+    if expected == "rejected":  # a refused model is out of the models folder: no restart can serve it
+        assert new_name not in in_folder and (tmp_path / "rejected" / new_name).exists()
+        assert "Exactitude des intentions 0.800 → 0.700" in job.step
+    else:
+        assert new_name in in_folder
+
+
+def test_a_model_whose_date_f1_fell_is_refused(db_url, tmp_path, monkeypatch, training_dir, models):
+    monkeypatch.setattr(retrain.config, "PROJECT_ROOT", _scratch_project(tmp_path))
+
+    def run(cmd, cwd):
+        if "train" in cmd:
+            (Path(cmd[cmd.index("--out") + 1]) / (cmd[cmd.index("--fixed-model-name") + 1] + ".tar.gz")).write_bytes(b"m")
+            return subprocess.CompletedProcess(cmd, 0, "", "")
+        old = "old" in cmd[cmd.index("--model") + 1]
+        report = _report(date=0.9 if old else 0.87, accuracy=0.9 if old else 0.95)
+        return subprocess.CompletedProcess(cmd, 0, json.dumps(report), "")
+
+    loaded = []
+    job_id = retrain.create_job(db_url, "camille")
+    assert retrain.run_job(db_url, job_id, retrain.Runner(run), loaded.append, served=_served) == "rejected"
+    assert not loaded and sorted(p.name for p in models.glob("*")) == ["old.tar.gz", "wip-newest.tar.gz"]
+    with db.unit_of_work(db_url) as session:
+        assert "F1 de l'entité « Date » 0.900 → 0.870" in session.get(RetrainJob, job_id).step
+
+
+def test_model_in_service_asks_rasa_and_says_when_it_cannot(models):
+    assert retrain.model_in_service(lambda: "old.tar.gz").path == models / "old.tar.gz"
+    assert retrain.model_in_service(lambda: "/elsewhere/old.tar.gz").path == models / "old.tar.gz"
+
+    def unreachable():
+        raise retrain.RasaUnreachable("connection refused")
+
+    fallback = retrain.model_in_service(unreachable)
+    assert fallback.path == models / "wip-newest.tar.gz"
+    assert fallback.note.startswith("Rasa injoignable : comparaison avec le modèle le plus récent")
+    assert "Rasa n'a pas de modèle chargé" in retrain.model_in_service(lambda: None).note
+    gone = retrain.model_in_service(lambda: "gone.tar.gz")
+    assert gone.path == models / "wip-newest.tar.gz" and "absent du dossier" in gone.note
+
+
+def test_served_model_name_reads_rasa_status(monkeypatch):
+    import httpx
+
+    seen = {}
+
+    def fake_get(url, params=None, timeout=None):
+        seen.update(url=url, params=params)
+        return httpx.Response(200, json={"model_file": "20261201-model.tar.gz", "model_id": "x"},
+                              request=httpx.Request("GET", url))
+
+    monkeypatch.setenv("RASA_URL", "http://rasa.test:5005/")
+    monkeypatch.setenv("RASA_AUTH_TOKEN", "jeton")
+    monkeypatch.setattr(httpx, "get", fake_get)
+    assert retrain.served_model_name() == "20261201-model.tar.gz"
+    assert seen == {"url": "http://rasa.test:5005/status", "params": {"token": "jeton"}}
+
+    def refused(url, params=None, timeout=None):
+        raise httpx.ConnectError("refused")
+
+    monkeypatch.setattr(httpx, "get", refused)
+    with pytest.raises(retrain.RasaUnreachable):
+        retrain.served_model_name()
 
 
 def test_retrain_trains_on_data_and_the_folder_and_evaluates_on_both_heldout_sets(db_url, tmp_path, monkeypatch,
-                                                                                 training_dir):
-    models = tmp_path / "models"
-    models.mkdir()
-    (models / "old.tar.gz").write_bytes(b"old")
-    monkeypatch.setenv("RASA_MODELS_DIR", str(models))
+                                                                                 training_dir, models):
     root = _scratch_project(tmp_path)
     (root / "tests" / "nlu").mkdir(parents=True)
     (root / "tests" / "nlu" / "heldout.yml").write_text(
@@ -345,7 +513,7 @@ def test_retrain_trains_on_data_and_the_folder_and_evaluates_on_both_heldout_set
     calls = []
     job_id = retrain.create_job(db_url, "camille")
     assert retrain.run_job(db_url, job_id, _fake_runner(tmp_path, {"old": 0.8, "new": 0.9}, calls=calls),
-                           lambda p: None) == "loaded"
+                           lambda p: None, served=_served) == "loaded"
     train = next(cmd for cmd, _ in calls if "train" in cmd)
     data = train[train.index("--data") + 1:train.index("--config")]
     assert data == ["data", str(training_dir / "nlu")]
@@ -367,13 +535,27 @@ def test_a_stale_job_does_not_block_retraining(db_url):
         assert session.get(RetrainJob, job_id).status == "failed"
 
 
-def test_retrain_failure_is_reported(db_url, tmp_path, monkeypatch, training_dir):
-    monkeypatch.setenv("RASA_MODELS_DIR", str(tmp_path))
+def test_retrain_failure_is_reported(db_url, tmp_path, monkeypatch, training_dir, models):
     monkeypatch.setattr(retrain.config, "PROJECT_ROOT", _scratch_project(tmp_path))
     job_id = retrain.create_job(db_url, "camille")
-    assert retrain.run_job(db_url, job_id, _fake_runner(tmp_path, {}, fail_train=True), lambda p: None) == "failed"
+    assert retrain.run_job(db_url, job_id, _fake_runner(tmp_path, {"old": 0.8}, fail_train=True), lambda p: None,
+                           served=_served) == "failed"
     with db.unit_of_work(db_url) as session:
         assert "entraînement échoué" in session.get(RetrainJob, job_id).step
+
+
+def test_a_model_that_could_not_be_loaded_leaves_the_models_folder(db_url, tmp_path, monkeypatch, training_dir,
+                                                                     models):
+    monkeypatch.setattr(retrain.config, "PROJECT_ROOT", _scratch_project(tmp_path))
+
+    def timed_out(model):
+        raise TimeoutError("timed out")
+
+    job_id = retrain.create_job(db_url, "camille")
+    assert retrain.run_job(db_url, job_id, _fake_runner(tmp_path, {"old": 0.8, "new": 0.9}), timed_out,
+                           served=_served) == "failed"
+    assert sorted(p.name for p in models.glob("*")) == ["old.tar.gz", "wip-newest.tar.gz"]
+    assert len(list((tmp_path / "rejected").glob("review-*.tar.gz"))) == 1
 
 
 # --- tracker store: retention and dashboard ----------------------------------------------

@@ -1,23 +1,39 @@
 """Trainers' annotations: the right intent and entities of a message, reviewed flags, tags.
 
 Everything is stored in our own tables, with who and when (``AnnotationChange`` keeps the history).
+
+Entity values follow the contract: a categorical entity (``townhall.codes``) takes one of its
+canonical codes, a free-text entity the text span as typed, taken from the message on the
+server (never from the page, where trainers see contacts masked). Before a message is stored,
+the citizen's name (given by the conversation's slots) and ANTS numbers are replaced by fakes
+of the same length, so that entity offsets stay valid and no real name reaches the export.
 """
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
+from typing import Iterable
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from townhall import codes, masking
 from townhall.db import utcnow
 from townhall.masking import mask_contacts
+from townhall.review import labels
+from townhall.review.export import FAKE_ANTS
 from townhall.review.conversations import Message
 from townhall.review.models import (DESTINATIONS, AnnotationChange, ConversationReview, ConversationTag,
                                     MessageAnnotation)
-from townhall.text import clean, fold
+from townhall.text import fold
 
 MAX_TAG_CHARS = 48
+# Slots holding the citizen's name: its words are replaced in stored texts.
+NAME_SLOTS = ("citizen_name",)
+# Realistic fakes, two per length, for names replaced in stored texts.
+FAKE_NAMES = ("Lou", "Léo", "Jean", "Paul", "Marie", "Louis", "Martin", "Dupuis", "Camille", "Mathieu",
+              "Lefebvre", "Bertrand", "Dominique", "Guillaume", "Berthelier", "Christophe")
 
 
 class AnnotationError(ValueError):
@@ -32,8 +48,28 @@ class Vocabulary:
     entities: tuple[str, ...]
 
 
+def canonical_value(entity: str, value: object, span: str) -> str:
+    """The canonical code of a categorical entity: the value chosen, or the span when it names a
+    code or its label ("piscine", "Médiathèque"); anything else is refused."""
+    kind = codes.BY_KIND[entity]
+    chosen = str(value or "").strip()
+    if chosen in kind:
+        return chosen
+    if not chosen:
+        spelled = fold(span).replace(" ", "_")
+        for code, label in kind.items():
+            if spelled in (code, fold(label).replace(" ", "_")):
+                return code
+        raise AnnotationError(f"Choisissez la valeur canonique de « {mask_contacts(span)[:40]} » dans la liste.")
+    raise AnnotationError(f"La valeur choisie n'est pas une valeur de l'entité « {labels.entity(entity)} » : "
+                          "choisissez-en une dans la liste.")
+
+
 def check_entities(text: str, entities: list[dict], vocabulary: Vocabulary) -> list[dict]:
-    """Validate entity spans against the text; returns them sorted, normalised."""
+    """Validate entity spans against the text; returns them sorted, normalised.
+
+    A categorical entity's value is one of its canonical codes; a free-text entity's value is
+    its span (whatever value the form sent: the page shows masked text)."""
     result = []
     for e in entities:
         try:
@@ -48,13 +84,48 @@ def check_entities(text: str, entities: list[dict], vocabulary: Vocabulary) -> l
         span = text[start:end]
         if span != span.strip() or not span.strip():
             raise AnnotationError("Une entité ne peut pas commencer ni finir par une espace.")
-        value = clean(str(e.get("value") or ""), 200) or span
-        result.append({"start": start, "end": end, "entity": name, "value": value})
+        result.append({"start": start, "end": end, "entity": name, "value": e.get("value")})
     result.sort(key=lambda e: (e["start"], e["end"]))
     for before, after in zip(result, result[1:]):
         if after["start"] < before["end"]:
             raise AnnotationError("Deux entités se chevauchent : corrigez-en une.")
+    for e in result:
+        span = text[e["start"]:e["end"]]
+        e["value"] = canonical_value(e["entity"], e["value"], span) if e["entity"] in codes.BY_KIND else span
     return result
+
+
+def _fake_word(word: str) -> str:
+    fake = (next((n for n in FAKE_NAMES if len(n) == len(word) and n.lower() != word.lower()), None)
+            or ("Martin" * (len(word) // 6 + 1))[:len(word)])
+    return fake.lower() if word.islower() else fake.upper() if word.isupper() and len(word) > 1 else fake
+
+
+def _fake_ants(number: str) -> str:
+    digits = iter(FAKE_ANTS * 2)
+    return "".join(next(digits) if c.isalnum() else c for c in number)
+
+
+def pseudonymise(text: str, names: Iterable[object] = ()) -> str:
+    """``text`` with the citizen's name and ANTS numbers replaced by fakes of the same length
+    (e-mail addresses and phone numbers are replaced by the export; screens mask them)."""
+    pattern = masking.known_patterns((), names=[n for n in names if isinstance(n, str)])
+    parts, cursor = [], 0
+    for contact in masking.find_contacts(text, known=pattern):
+        if contact.kind not in ("known", "ants"):
+            continue
+        segment = text[contact.start:contact.end]
+        parts.append(text[cursor:contact.start])
+        parts.append(_fake_ants(segment) if contact.kind == "ants"
+                     else re.sub(r"[^\W\d_]+", lambda m: _fake_word(m.group(0)), segment))
+        cursor = contact.end
+    parts.append(text[cursor:])
+    return "".join(parts)
+
+
+def names_in(slots: Iterable[tuple[str, object]]) -> list[str]:
+    """The citizen's names among a conversation's slot events (name, value)."""
+    return [value for name, value in slots if name in NAME_SLOTS and isinstance(value, str)]
 
 
 def locate(text: str, fragment: str) -> tuple[int, int] | None:
@@ -82,8 +153,11 @@ def annotations_of(session: Session, sender_id: str) -> dict[int, MessageAnnotat
 
 
 def annotate(session: Session, message: Message, *, intent: str, entities: list[dict], out_of_scope: bool,
-             reviewed: bool, destination: str, by: str, vocabulary: Vocabulary) -> MessageAnnotation:
-    """Save the trainer's verdict on a citizen message (create or update), with history."""
+             reviewed: bool, destination: str, by: str, vocabulary: Vocabulary,
+             names: Iterable[object] = ()) -> MessageAnnotation:
+    """Save the trainer's verdict on a citizen message (create or update), with history.
+
+    ``names`` are the citizen's names given in the conversation: they never reach the stored text."""
     if out_of_scope:
         intent = "out_of_scope"
     if intent not in vocabulary.intents:
@@ -92,18 +166,20 @@ def annotate(session: Session, message: Message, *, intent: str, entities: list[
         raise AnnotationError("Destination inconnue.")
     if not message.text.strip():
         raise AnnotationError("Ce message est vide : il ne peut pas servir d'exemple.")
-    entities = check_entities(message.text, entities, vocabulary)
+    text = pseudonymise(message.text, names)
+    entities = check_entities(text, entities, vocabulary)
     row = annotation(session, message.sender_id, message.event_id)
     now = utcnow()
     if row is None:
         row = MessageAnnotation(sender_id=message.sender_id, event_id=message.event_id,
-                                message_timestamp=message.timestamp, text=message.text,
+                                message_timestamp=message.timestamp, text=text,
                                 predicted_intent=message.intent, predicted_confidence=message.confidence,
                                 created_by=by, created_at=now, entities_json="[]", intent=intent)
         session.add(row)
-        before = f"prédit {message.intent or 'aucune'}"
+        before = f"prédite « {labels.intent(message.intent)} »"
     else:
-        before = row.intent
+        before = f"« {labels.intent(row.intent)} »"
+    row.text = text
     row.intent = intent
     row.entities = entities
     row.out_of_scope = out_of_scope
@@ -112,17 +188,17 @@ def annotate(session: Session, message: Message, *, intent: str, entities: list[
     row.annotated_by = by
     row.annotated_at = now
     session.add(AnnotationChange(sender_id=message.sender_id, event_id=message.event_id, changed_by=by,
-                                 changed_at=now, summary=_describe(before, row, message.text)[:2000]))
+                                 changed_at=now, summary=_describe(before, row, text)[:2000]))
     session.flush()
     return row
 
 
 def _describe(before: str, row: MessageAnnotation, text: str) -> str:
     """The history line; contacts in it are masked (it is shown to every reader of the review)."""
-    entities = ", ".join(f"{e['entity']} « {mask_contacts(text[e['start']:e['end']])} » = {mask_contacts(str(e['value']))}"
-                         for e in row.entities)
+    entities = ", ".join(f"{labels.entity(e['entity'])} « {mask_contacts(text[e['start']:e['end']])} » = "
+                         f"{labels.value(e['entity'], mask_contacts(str(e['value'])))}" for e in row.entities)
     destination = "jeu de test" if row.destination == "test" else "entraînement"
-    return f"intention {before} → {row.intent} ; entités : {entities or 'aucune'} ; {destination}"
+    return f"intention {before} → « {labels.intent(row.intent)} » ; entités : {entities or 'aucune'} ; {destination}"
 
 
 def remove_annotation(session: Session, sender_id: str, event_id: int, by: str) -> bool:
@@ -160,7 +236,9 @@ def conversation_review(session: Session, sender_id: str) -> ConversationReview 
 
 
 def normalise_tag(tag: str | None) -> str:
-    return fold(tag).replace(" ", "-")[:MAX_TAG_CHARS]
+    """Lower case, accents kept ("très-urgent"), words joined by dashes, nothing but letters and digits."""
+    text = unicodedata.normalize("NFC", (tag or "").lower())
+    return "-".join(re.findall(r"[^\W_]+", text))[:MAX_TAG_CHARS].strip("-")
 
 
 def add_tag(session: Session, sender_id: str, tag: str, by: str) -> str:
