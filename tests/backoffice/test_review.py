@@ -12,6 +12,7 @@ import yaml
 from sqlalchemy import select
 
 from conversation_store import open_store
+from conversation_store import sample as sample_store
 from townhall import db
 from townhall.review import conversations as conv
 from townhall.review import retrain, sample
@@ -151,7 +152,7 @@ NAME_TEXT = "je suis Jean Dupont, ma prédemande est 1A2B3C4D5E"
 def named(tracker_url):
     """A conversation where the citizen gives a name and an ANTS number, after a message not understood."""
     start = NAME_TEXT.index("1A2B3C4D5E")
-    asyncio.run(sample.write(tracker_url, {"demo-nom": ("rest", time.time() - 900, [
+    asyncio.run(sample_store.write(tracker_url, {"demo-nom": ("rest", time.time() - 900, [
         sample.Said("blabla bidule", "nlu_fallback", 0.2), "Je n'ai pas bien compris.",
         sample.Said(NAME_TEXT, "inform", 0.6, [(start, start + 10, "ants_number", "1A2B3C4D5E")]),
         ("slot", "citizen_name", "Jean Dupont"), ("slot", "ants_predemande", ["1A2B3C4D5E"]),
