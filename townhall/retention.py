@@ -8,7 +8,8 @@ than N days, and the old sessions (older than N days) of a conversation still go
 its current session;
 then our review rows about those events and conversations (annotations, their history, tags,
 reviewed flags) and login attempts older than 30 days. Training examples already exported to
-``data/nlu/review_corrections.yml`` are kept: contacts in them were replaced by fictional ones.
+the training folder (``TRAINING_DATA_DIR``) are kept: contacts, names and ANTS numbers in them
+were replaced by fictional ones.
 Run it daily (cron or systemd timer); ``RETENTION_DAYS`` sets the default.
 
 It also deletes the records kept for a limited time (environment variable, default in days):
