@@ -44,6 +44,18 @@ def newest_model() -> Optional[Path]:
     return launcher.newest_model()
 
 
+def model_or_skip() -> Path:
+    """``newest_model()``, else the calling test is skipped (failed when ``CI`` is set)."""
+    import pytest
+
+    model = newest_model()
+    if model is None or not model.exists():
+        if os.environ.get("CI"):
+            pytest.fail("no trained model: scripts/test.sh trains one before pytest")
+        pytest.skip("no trained model")
+    return model
+
+
 # --------------------------------------------------------------------------- fixture bot
 
 FIXTURE_FILES: Dict[str, str] = {

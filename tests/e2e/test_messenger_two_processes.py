@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import sqlite3
 import time
 import uuid
@@ -26,7 +25,7 @@ import pytest
 
 from channels.facebook import MAX_QUICK_REPLIES, MORE_CHOICES_PREFIX, MORE_CHOICES_TITLE
 from tests.channels.fake_graph import FakeGraph
-from tests.e2e.stack import Stack, newest_model
+from tests.e2e.stack import Stack, model_or_skip
 from townhall import channel_pages
 
 pytestmark = pytest.mark.rasa
@@ -43,11 +42,7 @@ def graph():
 
 @pytest.fixture(scope="module")
 def stack(graph):
-    model = newest_model()
-    if model is None or not model.exists():
-        if os.environ.get("CI"):
-            pytest.fail("no trained model: scripts/test.sh trains one before pytest")
-        pytest.skip("no trained model")
+    model = model_or_skip()
     env = {
         "FACEBOOK_VERIFY_TOKEN": "verify-token-for-two-processes",
         "FACEBOOK_APP_SECRET": SECRET,
