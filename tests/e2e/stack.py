@@ -3,6 +3,9 @@
     with Stack(model=newest_model()) as stack:
         stack.rasa_url, stack.backoffice_url, stack.actions_url, stack.auth_token
 
+``rasa_count=2`` starts two Rasa servers (``stack.rasa_urls``) over the same model, database and
+tracker store, as nginx spreads webhooks over several in production.
+
 Every process runs on a free port with a temporary SQLite database and tracker store, in a
 temporary directory that is removed afterwards; health routes are awaited before the block
 starts and every process is stopped (by its own process group) when it ends.
@@ -39,6 +42,18 @@ def newest_model() -> Optional[Path]:
     if os.environ.get("TEST_RASA_MODEL"):
         return Path(os.environ["TEST_RASA_MODEL"])
     return launcher.newest_model()
+
+
+def model_or_skip() -> Path:
+    """``newest_model()``, else the calling test is skipped (failed when ``CI`` is set)."""
+    import pytest
+
+    model = newest_model()
+    if model is None or not model.exists():
+        if os.environ.get("CI"):
+            pytest.fail("no trained model: scripts/test.sh trains one before pytest")
+        pytest.skip("no trained model")
+    return model
 
 
 # --------------------------------------------------------------------------- fixture bot
@@ -240,6 +255,7 @@ class Stack:
         env: Optional[Dict[str, str]] = None,
         startup_timeout: float = 240.0,
         debug: bool = False,
+        rasa_count: int = 1,
     ) -> None:
         self.model = model or newest_model()
         self.want_rasa, self.want_actions, self.want_backoffice = rasa, actions, backoffice
@@ -253,6 +269,9 @@ class Stack:
         self.actions_port = free_port()
         self.backoffice_port = free_port()
         self.rasa_url = f"http://127.0.0.1:{self.rasa_port}"
+        # More than one Rasa server (as behind nginx): same model, database and tracker store.
+        self.rasa_ports = [self.rasa_port] + [free_port() for _ in range(max(rasa_count, 1) - 1)]
+        self.rasa_urls = [f"http://127.0.0.1:{port}" for port in self.rasa_ports]
         self.actions_url = f"http://127.0.0.1:{self.actions_port}"
         self.backoffice_url = f"http://127.0.0.1:{self.backoffice_port}"
         self._launcher: Optional[launcher.Launcher] = None
@@ -336,8 +355,10 @@ class Stack:
             )
             credentials = self.tmp / "credentials.yml"
             credentials.write_text(SOCKETIO_CREDENTIALS.lstrip(), encoding="utf-8")
-            processes.append(launcher.rasa("rasa", self.rasa_port, auth_token=self.auth_token, model=self.model,
-                                           credentials=credentials, endpoints=endpoints, debug=self.debug))
+            for number, port in enumerate(self.rasa_ports, 1):
+                processes.append(launcher.rasa("rasa" if number == 1 else f"rasa-{number}", port,
+                                               auth_token=self.auth_token, model=self.model,
+                                               credentials=credentials, endpoints=endpoints, debug=self.debug))
         self._launcher = launcher.Launcher(self.environment(), log_dir=self.tmp,
                                            startup_timeout=self.startup_timeout)
         try:
