@@ -131,6 +131,7 @@ def report_status(request: Request, reference: str, status: str = Form(""), note
                   user: StaffIdentity = Depends(require_agent)):
     from townhall.incidents import reports
     from townhall.incidents.errors import ReportError, ReportNotFound
+    from townhall.wording import errors as wording_errors
 
     canonical = references.parse(reference) or reference
     try:
@@ -139,7 +140,7 @@ def report_status(request: Request, reference: str, status: str = Form(""), note
     except ReportNotFound:
         raise HTTPException(404, detail="Ce signalement est introuvable.") from None
     except ReportError as exc:
-        flash(request, exc.message, "error")
+        flash(request, wording_errors.report_text(exc), "error")
     else:
         flash(request, f"Le signalement {canonical} est mis à jour.")
     return redirect(f"/staff/reports/{canonical}")
