@@ -14,6 +14,9 @@ from townhall.incidents import loader, photos, reports
 from townhall.knowledge import loader as knowledge_loader
 from townhall.wording import errors
 
+
+pytestmark = pytest.mark.usefixtures("clock")  # demo data relative to one frozen day, never today
+
 FILLED = {
     "incident_category": "voirie",
     "incident_location": "12 rue Pasteur",
