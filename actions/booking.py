@@ -29,8 +29,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import channel_of, first_entity, in_unit_of_work, latest_text, say
 from actions.form_validation import FAILURES_SLOT, TownFormValidationAction, is_new_message
-from townhall import config, dates, french, references
-from townhall.booking import appointments, availability, ics, motifs
+from townhall import config, dates, references
+from townhall.booking import appointments, availability, motifs
 from townhall.booking.preferences import names_a_day, preferred_time
 from townhall.booking.contacts import (
     ANTS_URL, InvalidContact, ants_numbers, name_in_answer, normalise_email, normalise_phone, says_nothing_to_give,
@@ -174,6 +174,12 @@ def parse_party_size(text: str) -> int | None:
     return None
 
 
+def _utter(dispatcher: CollectingDispatcher, messages: list[dict]) -> None:
+    """Send worded messages given as ``utter_message`` arguments (``townhall.wording.booking``)."""
+    for message in messages:
+        dispatcher.utter_message(**message)
+
+
 def _say_offer(dispatcher: CollectingDispatcher, offer: availability.Offer) -> None:
     """Times of a day as buttons, or why there are none and the next days."""
     say(dispatcher, words.offer(offer))
@@ -272,7 +278,7 @@ class _AppointmentFormMixin:
             availability.is_free, await self._procedure_of(tracker), start, _party(tracker)
         )
         if not free:
-            dispatcher.utter_message(response="utter_booking_slot_unavailable", time=french.clock(chosen))
+            dispatcher.utter_message(**words.slot_unavailable(chosen))
             return {"appointment_slot": None, "booking_preferred_time": chosen.strftime("%H:%M")}
         return self.accept(tracker, appointment_slot=start.astimezone(availability.timezone.utc).isoformat())
 
@@ -547,14 +553,7 @@ class ActionBookingConfirmation(Action):
         if booked is None:
             dispatcher.utter_message(response="utter_booking_failed")
             return [SlotSet(s, None) for s in BOOKING_SLOTS]
-        dispatcher.utter_message(
-            response="utter_booking_done", reference=booked.reference, moment=french.moment(booked.start),
-            place=words.place(booked.place),
-        )
-        say(dispatcher, [words.documents(booked.motif.documents)] if booked.motif.documents else [])
-        dispatcher.utter_message(response="utter_booking_calendar", url=ics.calendar_url(booked))
-        if tracker.get_slot("ants_predemande") == NO_ANTS:
-            dispatcher.utter_message(response="utter_booking_ants_reminder", ants_url=ANTS_URL)
+        _utter(dispatcher, words.booked(booked, ants_reminder=tracker.get_slot("ants_predemande") == NO_ANTS))
         return [SlotSet(s, None) for s in BOOKING_SLOTS]
 
 
@@ -641,9 +640,7 @@ class ActionCancelAppointment(Action):
         except (appointments.AppointmentNotFound, appointments.NotChangeable) as error:
             dispatcher.utter_message(**errors.answer(error))
         else:
-            dispatcher.utter_message(
-                response="utter_booking_cancelled", reference=cancelled.reference, moment=french.moment(cancelled.start)
-            )
+            _utter(dispatcher, words.cancelled(cancelled))
         return [SlotSet("reference", None), SlotSet("citizen_email", None), SlotSet(FAILURES_SLOT, None)]
 
 
@@ -664,8 +661,7 @@ class ActionRescheduleAppointment(Action):
         except (appointments.AppointmentNotFound, appointments.NotChangeable, TypeError, ValueError) as error:
             dispatcher.utter_message(**errors.answer(error, default="utter_booking_not_changeable"))
             return reset
-        dispatcher.utter_message(response="utter_booking_moved", reference=moved.reference, moment=french.moment(moved.start))
-        dispatcher.utter_message(response="utter_booking_calendar", url=ics.calendar_url(moved))
+        _utter(dispatcher, words.moved(moved))
         return reset
 
 
@@ -683,17 +679,9 @@ class ValidateAppointmentLookupForm(_OwnerFormMixin, TownFormValidationAction):
         return await gives_booking_value(slot, tracker)
 
 
-def _appointment_facts(session, reference: str | None, contact: str | None) -> dict:
-    """What the citizen is told about their own appointment (read inside the unit of work)."""
-    found = appointments.find_for_owner(session, reference, contact)
-    return {
-        "said": words.appointment(found),
-        "documents": list(found.motif.documents or []),
-        "needs_ants": bool(found.motif.needs_ants) and not found.ants_numbers,
-        "active": found.is_active,
-        "past": found.start <= datetime.now(timezone.utc),
-        "calendar_url": ics.calendar_url(found),
-    }
+def _lookup(session, reference: str | None, contact: str | None) -> list[dict]:
+    """What the citizen is told about their own appointment (worded inside the unit of work)."""
+    return words.lookup(appointments.find_for_owner(session, reference, contact), datetime.now(timezone.utc))
 
 
 class ActionAppointmentLookup(Action):
@@ -706,19 +694,9 @@ class ActionAppointmentLookup(Action):
         reference, contact = tracker.get_slot("reference"), tracker.get_slot("citizen_email")
         reset = [SlotSet(s, None) for s in ("reference", "citizen_email", FAILURES_SLOT)]
         try:
-            facts = await in_unit_of_work(_appointment_facts, reference, contact)
+            messages = await in_unit_of_work(_lookup, reference, contact)
         except appointments.AppointmentNotFound as error:
             dispatcher.utter_message(**errors.answer(error))
             return reset
-        said = facts["said"]
-        if not facts["active"]:
-            dispatcher.utter_message(response="utter_appointment_lookup_cancelled", **said)
-        elif facts["past"]:
-            dispatcher.utter_message(response="utter_appointment_lookup_past", **said)
-        else:
-            dispatcher.utter_message(response="utter_appointment_lookup", **said)
-            say(dispatcher, [words.documents(facts["documents"])] if facts["documents"] else [])
-            if facts["needs_ants"]:
-                dispatcher.utter_message(response="utter_booking_ants_reminder", ants_url=ANTS_URL)
-            dispatcher.utter_message(response="utter_booking_calendar", url=facts["calendar_url"])
+        _utter(dispatcher, messages)
         return reset

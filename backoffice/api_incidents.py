@@ -17,6 +17,7 @@ from backoffice.open311 import as_request
 from townhall.incidents import reports
 from townhall.incidents.errors import ReportError, ReportNotFound
 from townhall.incidents.models import Report
+from townhall.wording import errors
 
 router = APIRouter(prefix="/api/incidents", tags=["incidents"])
 
@@ -65,7 +66,7 @@ def change_status(
     try:
         report = reports.set_status(session, reference, status, note, by=staff, duplicate_of=duplicate_of)
     except ReportNotFound as exc:
-        raise HTTPException(404, detail=exc.message) from None
+        raise HTTPException(404, detail=errors.report_text(exc)) from None
     except ReportError as exc:
-        raise HTTPException(400, detail=exc.message) from None
+        raise HTTPException(400, detail=errors.report_text(exc)) from None
     return staff_view(report, request)

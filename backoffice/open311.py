@@ -38,6 +38,7 @@ from townhall.db import utcnow
 from townhall.incidents import reports, services
 from townhall.incidents.errors import ReportError
 from townhall.incidents.models import ACTIVE_STATUSES, CLOSED_STATUSES, STATUSES, Report
+from townhall.wording import errors
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
 
@@ -281,7 +282,7 @@ async def create_request(request: Request, session: Session = Depends(database_s
             channel="open311",
         )
     except ReportError as exc:
-        return error(400, f"{exc.field or 'requête'} : {exc.message}")
+        return error(400, f"{exc.field or 'requête'} : {errors.report_text(exc)}")
     return [{"service_request_id": report.reference, "service_notice": None, "account_id": None}]
 
 

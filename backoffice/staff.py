@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse
 
 from backoffice.auth import StaffIdentity, flash, redirect, render, require_role, verify_csrf
 from backoffice.deps import DatabaseId
-from townhall import config, db, feedback, handoff, references
+from townhall import codes, config, db, feedback, handoff, references
 
 router = APIRouter(prefix="/staff", dependencies=[Depends(verify_csrf)])
 require_agent = require_role("agent")
@@ -109,7 +109,8 @@ def reports_page(request: Request, status: str | None = None, category: str | No
     with db.unit_of_work(request.app.state.database_url) as session:
         rows = reports.search(session, status=status, category=category, page=page, page_size=50)
     return render(request, "staff/reports.html", rows=rows, statuses=STATUSES, categories=CATEGORIES,
-                  labels=reports.STATUS_LABELS, status=status, category=category, page=page)
+                  category_labels=codes.INCIDENT_CATEGORIES, labels=reports.STATUS_LABELS, status=status,
+                  category=category, page=page)
 
 
 @router.get("/reports/{reference}", response_class=HTMLResponse)
@@ -123,7 +124,7 @@ def report_page(request: Request, reference: str, user: StaffIdentity = Depends(
             raise HTTPException(404, detail="Ce signalement est introuvable.")
         history = list(report.history)
     return render(request, "staff/report.html", report=report, history=history, statuses=STATUSES,
-                  labels=reports.STATUS_LABELS)
+                  labels=reports.STATUS_LABELS, category_labels=codes.INCIDENT_CATEGORIES)
 
 
 @router.post("/reports/{reference}/status")
@@ -131,6 +132,7 @@ def report_status(request: Request, reference: str, status: str = Form(""), note
                   user: StaffIdentity = Depends(require_agent)):
     from townhall.incidents import reports
     from townhall.incidents.errors import ReportError, ReportNotFound
+    from townhall.wording import errors as wording_errors
 
     canonical = references.parse(reference) or reference
     try:
@@ -139,7 +141,7 @@ def report_status(request: Request, reference: str, status: str = Form(""), note
     except ReportNotFound:
         raise HTTPException(404, detail="Ce signalement est introuvable.") from None
     except ReportError as exc:
-        flash(request, exc.message, "error")
+        flash(request, wording_errors.report_text(exc), "error")
     else:
         flash(request, f"Le signalement {canonical} est mis à jour.")
     return redirect(f"/staff/reports/{canonical}")

@@ -13,6 +13,9 @@ from tests.trackers import entity, run, said, tracker
 from townhall import config, db
 from townhall.booking import loader
 
+
+pytestmark = pytest.mark.usefixtures("clock")  # demo data relative to one frozen day, never today
+
 BEFORE_CONTACT = dict(procedure="acte_naissance", appointment_date="2030-01-01",
                       appointment_slot="2030-01-01T08:00:00+00:00")
 

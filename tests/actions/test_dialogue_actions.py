@@ -1,11 +1,15 @@
 """Dialogue core actions on real trackers against a real database (SQLite and PostgreSQL)."""
 from datetime import date
 
+import pytest
 from sqlalchemy import select
 
 from actions import dialogue
 from tests.trackers import run, said, tracker
 from townhall import db, feedback, handoff, privacy
+
+
+pytestmark = pytest.mark.usefixtures("clock")  # demo data relative to one frozen day, never today
 
 
 async def test_feedback_is_stored_with_channel(db_url):

@@ -21,6 +21,9 @@ from townhall.incidents import loader as incident_loader
 from townhall.knowledge import loader as knowledge_loader
 
 
+pytestmark = pytest.mark.usefixtures("clock")  # demo data relative to one frozen day, never today
+
+
 @pytest.fixture
 def commune(sqlite_url):
     with db.unit_of_work(sqlite_url) as session:

@@ -12,6 +12,10 @@ from tests.trackers import entity, run, said, tracker
 from townhall import db
 from townhall.incidents import loader, photos, reports
 from townhall.knowledge import loader as knowledge_loader
+from townhall.wording import errors
+
+
+pytestmark = pytest.mark.usefixtures("clock")  # demo data relative to one frozen day, never today
 
 FILLED = {
     "incident_category": "voirie",
@@ -148,12 +152,14 @@ async def test_bad_photos(demo, value, reason, tmp_path, monkeypatch):
 
 def test_photo_files_are_checked_by_content(tmp_path, monkeypatch):
     monkeypatch.setenv("TOWNHALL_UPLOADS_DIR", str(tmp_path))
-    with pytest.raises(reports.ReportError, match="pas une photo"):
-        photos.store(b"%PDF-1.4 not an image")
-    with pytest.raises(reports.ReportError, match="illisible"):
-        photos.store(b"\x89PNG\r\n\x1a\n" + b"garbage" * 10)
-    with pytest.raises(reports.ReportError, match="5 Mo"):
-        photos.store(b"\xff\xd8\xff" + b"0" * (5 * 1024 * 1024))
+    for data, reason in [
+        (b"%PDF-1.4 not an image", "pas une photo"),
+        (b"\x89PNG\r\n\x1a\n" + b"garbage" * 10, "illisible"),
+        (b"\xff\xd8\xff" + b"0" * (5 * 1024 * 1024), "5 Mo"),
+    ]:
+        with pytest.raises(reports.ReportError) as caught:
+            photos.store(data)
+        assert reason in errors.report_text(caught.value)
     stored = photos.store(_png())
     assert stored.startswith("/uploads/incidents/") and stored.endswith(".png")
     assert list(tmp_path.glob("incidents/*.png"))

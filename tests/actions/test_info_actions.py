@@ -15,11 +15,13 @@ from townhall.knowledge import alerts, hours, loader
 NOW = datetime(2026, 6, 5, 10, tzinfo=ZoneInfo("Europe/Paris"))  # a Friday, 10:00
 
 
+pytestmark = pytest.mark.parametrize("clock", [NOW.isoformat()], indirect=True)
+
+
 @pytest.fixture(autouse=True)
-def demo(db_url, monkeypatch):
+def demo(clock, db_url):
     with db.unit_of_work(db_url) as session:
         loader.load_demo(session, NOW.date())
-    monkeypatch.setattr(info, "current_time", lambda: NOW)
     return db_url
 
 

@@ -15,6 +15,9 @@ from townhall import accounts, config, db
 from townhall.knowledge import alerts, hours, loader
 from townhall.knowledge.models import Alert, Closure, Facility
 
+
+pytestmark = pytest.mark.usefixtures("clock")  # demo data relative to one frozen day, never today
+
 POOL_RULE = "Mo,Tu,Th,Fr 12:00-13:45,17:00-20:00; We 10:00-19:00; Sa 10:00-18:00; Su 09:00-13:00; PH off"
 EARLY = datetime(2030, 6, 4, 6, 30, tzinfo=config.TIMEZONE)  # a Tuesday, not a public holiday
 

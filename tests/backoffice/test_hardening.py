@@ -16,6 +16,9 @@ from townhall.db import utcnow
 from tests.backoffice.test_review_fixtures import (PASSWORD, USERS, client_for, csrf_of, login,  # noqa: F401
                                                    project_root, token_of, tracker_template, tracker_url)
 
+
+pytestmark = pytest.mark.usefixtures("clock")  # demo data relative to one frozen day, never today
+
 HUGE = "99999999999999999999"
 KEY = "dev-open311-key"
 NEW = {"api_key": KEY, "service_code": "voirie", "description": "Nid-de-poule devant l'école.",

@@ -12,6 +12,9 @@ from townhall.incidents import loader, reports
 from townhall.incidents.models import CATEGORIES
 from townhall.knowledge import loader as knowledge_loader
 
+
+pytestmark = pytest.mark.usefixtures("clock")  # demo data relative to one frozen day, never today
+
 KEY = "dev-open311-key"
 STAFF = {"Authorization": "Bearer staff-token-for-tests"}
 NEW = {"api_key": KEY, "service_code": "voirie", "description": "Nid-de-poule devant l'école.", "address_string": "3 rue Pasteur"}

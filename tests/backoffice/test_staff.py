@@ -3,9 +3,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from townhall import config, db, feedback, handoff
 from tests.backoffice.test_review_fixtures import (app, client_for, project_root, token_of,  # noqa: F401
                                                    tracker_template, tracker_url)
+
+
+pytestmark = pytest.mark.usefixtures("clock")  # demo data relative to one frozen day, never today
 
 
 def _book(app):
@@ -61,6 +65,7 @@ def test_reports_list_and_status_change_with_note(app):
     client = client_for(app, "dominique")
     listing = client.get("/staff/reports?status=open").text
     assert reference in listing and "<b>depuis" not in listing and "&lt;b&gt;depuis" in listing
+    assert "Éclairage public" in listing and "Éclairage public" in client.get(f"/staff/reports/{reference}").text
     assert reference not in client.get("/staff/reports?status=resolved").text
     token = token_of(client, "/staff/reports")
     page = client.post(f"/staff/reports/{reference}/status",

@@ -22,6 +22,9 @@ from tests.trackers import run, tracker
 from townhall import config, db
 from townhall.booking import availability, loader
 
+
+pytestmark = pytest.mark.usefixtures("clock")  # demo data relative to one frozen day, never today
+
 EMAIL = "camille.secretnom@example.org"
 PHONE = "+33698765432"
 NAME = "Camille Secretnom"

@@ -25,7 +25,8 @@ TECHNICAL = SimpleNamespace(short_name="les services techniques", gender="mp")
     (AppointmentNotFound("RDV-7K3F9Q"), {"response": "utter_booking_not_found"}),
     (UnknownMotif(), {"response": "utter_booking_failed"}),
     (InvalidContact("bad"), {"response": "utter_booking_failed"}),
-    (InvalidPhoto("Ce fichier n'est pas une photo."), {"text": "Ce fichier n'est pas une photo."}),
+    (InvalidPhoto("photo_missing"), {"text": "Je n'ai pas reçu de photo."}),
+    (InvalidPhoto(), {"text": "Cette photo ne peut pas être acceptée."}),
 ])
 def test_one_error_convention_for_booking_and_reports(error, expected):
     assert errors.answer(error) == expected

@@ -20,6 +20,7 @@ from townhall.incidents.errors import (
 )
 from townhall.incidents.models import CATEGORIES, Report
 from townhall.knowledge import loader as knowledge_loader
+from townhall.wording.errors import report_text
 
 TODAY = date(2026, 11, 26)
 PASTEUR = (47.22280, -1.57640)
@@ -119,7 +120,7 @@ def test_bad_input_is_refused_with_a_french_message_and_nothing_is_saved(demo, o
     with pytest.raises(error) as caught:
         file(demo, **overrides)
     assert isinstance(caught.value, ReportError)
-    assert caught.value.message.endswith((".", "?"))
+    assert report_text(caught.value).endswith((".", "?"))
     assert len(reports.search(demo, page_size=100)) == before
 
 
@@ -231,7 +232,7 @@ def test_forbidden_transitions(demo, path, status, note):
     before = (report.status, len(report.history))
     with pytest.raises(InvalidTransition) as caught:
         reports.set_status(demo, report.reference, status, note, "agent")
-    assert caught.value.message
+    assert report_text(caught.value)
     assert (report.status, len(report.history)) == before
 
 

@@ -1,54 +1,60 @@
-"""Why a report (or a change to one) is refused; ``message`` is French, for the citizen or the agent."""
+"""Why a report (or a change to one) is refused, as a code and plain facts.
+
+The French text the citizen or the agent reads is in :mod:`townhall.wording.errors`
+(``report_text``); the core holds no sentence.
+"""
 from __future__ import annotations
 
 
 class ReportError(ValueError):
-    """A refused report or change. ``message``: French; ``field``: the input at fault (Open311 name)."""
+    """A refused report or change. ``code``: why (a key of the wording's table); ``field``: the input
+    at fault (Open311 name); ``facts``: what the text quotes (the input, a status code, a length)."""
 
-    default_message = "Ce signalement ne peut pas être enregistré."
+    code = "report_refused"
     field: str | None = None
 
-    def __init__(self, message: str | None = None, field: str | None = None):
-        self.message = message or self.default_message
+    def __init__(self, code: str | None = None, field: str | None = None, **facts):
+        self.code = code or type(self).code
         if field is not None:
             self.field = field
-        super().__init__(self.message)
+        self.facts = facts
+        super().__init__(self.code)
 
 
 class UnknownCategory(ReportError):
-    default_message = "Je ne connais pas cette catégorie de signalement."
+    code = "unknown_category"
     field = "service_code"
 
 
 class InvalidDescription(ReportError):
-    default_message = "Décrivez le problème en quelques mots."
+    code = "invalid_description"
     field = "description"
 
 
 class InvalidLocation(ReportError):
-    default_message = "Indiquez une adresse de la commune ou partagez votre position."
+    code = "invalid_location"
     field = "address_string"
 
 
 class OutsideCommune(InvalidLocation):
-    default_message = "Cet endroit n'est pas dans la commune : je ne peux enregistrer que des signalements sur son territoire."
+    code = "outside_commune"
 
 
 class InvalidPhoto(ReportError):
-    default_message = "Cette photo ne peut pas être acceptée."
+    code = "invalid_photo"
     field = "media_url"
 
 
 class InvalidContact(ReportError):
-    default_message = "Cette adresse e-mail n'est pas valide."
+    code = "invalid_contact"
     field = "email"
 
 
 class ReportNotFound(ReportError):
-    default_message = "Je ne trouve aucun signalement avec cette référence."
+    code = "report_not_found"
     field = "service_request_id"
 
 
 class InvalidTransition(ReportError):
-    default_message = "Ce changement de statut n'est pas possible."
+    code = "invalid_transition"
     field = "status"

@@ -48,22 +48,22 @@ def _has_image_magic(data: bytes) -> bool:
 def check_image(data: bytes) -> str:
     """The file extension of an acceptable image, or InvalidPhoto with the reason."""
     if not data:
-        raise InvalidPhoto("Le fichier envoyé est vide.")
+        raise InvalidPhoto("photo_empty")
     if len(data) > MAX_BYTES:
-        raise InvalidPhoto("Cette photo est trop lourde : 5 Mo au maximum.")
+        raise InvalidPhoto("photo_too_heavy")
     if not _has_image_magic(data):
-        raise InvalidPhoto("Ce fichier n'est pas une photo : envoyez une image JPEG, PNG, GIF ou WebP.")
+        raise InvalidPhoto("photo_not_an_image")
     try:
         with Image.open(io.BytesIO(data)) as image:
             fmt = image.format
             width, height = image.size
             image.verify()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise InvalidPhoto("Cette image est illisible ou abîmée : envoyez-en une autre.") from None
+        raise InvalidPhoto("photo_unreadable") from None
     if fmt not in FORMATS:
-        raise InvalidPhoto("Ce format d'image n'est pas accepté : envoyez une image JPEG, PNG, GIF ou WebP.")
+        raise InvalidPhoto("photo_format")
     if width * height > MAX_PIXELS:
-        raise InvalidPhoto("Cette image est trop grande : envoyez une photo plus petite.")
+        raise InvalidPhoto("photo_too_large")
     return FORMATS[fmt]
 
 
@@ -86,21 +86,21 @@ def accept(value: str | None) -> str:
     """The photo reference to keep for ``value`` (a stored upload or an allowed URL), or InvalidPhoto."""
     value = (value or "").strip()
     if not value:
-        raise InvalidPhoto("Je n'ai pas reçu de photo.")
+        raise InvalidPhoto("photo_missing")
     if len(value) > MAX_URL_CHARS:
-        raise InvalidPhoto("Ce lien de photo est trop long.")
+        raise InvalidPhoto("photo_link_too_long")
     local = _LOCAL.match(value)
     if local:
         path = uploads_dir() / local.group(1)
         if not path.is_file():
-            raise InvalidPhoto("Je ne retrouve pas cette photo : envoyez-la de nouveau.")
+            raise InvalidPhoto("photo_lost")
         if path.stat().st_size > MAX_BYTES:
-            raise InvalidPhoto("Cette photo est trop lourde : 5 Mo au maximum.")
+            raise InvalidPhoto("photo_too_heavy")
         check_image(path.read_bytes())
         return PUBLIC_PREFIX + local.group(1)
     parts = urlsplit(value)
     if parts.scheme in ("http", "https") and parts.hostname and not parts.username and not parts.password:
         if _host_allowed(parts.hostname) and not re.search(r"[\s<>\"']", value):
             return value
-        raise InvalidPhoto("Je ne peux pas accepter une photo venant de ce site. Envoyez-la directement dans la conversation.")
-    raise InvalidPhoto("Ce n'est pas une photo. Envoyez une image, ou répondez « non » pour continuer sans photo.")
+        raise InvalidPhoto("photo_site_refused")
+    raise InvalidPhoto("photo_not_a_photo")

@@ -1,7 +1,7 @@
 """Reports of problems in public space (signalements): filing, finding, following, updating.
 
 Every function takes the session first and works inside the caller's unit of work. Bad input
-raises a :class:`ReportError` subclass whose ``message`` is French and can be shown as is;
+raises a :class:`ReportError` subclass with a ``code`` (worded by ``townhall.wording.errors``);
 nothing is written in that case.
 """
 from __future__ import annotations
@@ -119,7 +119,7 @@ class PublicStatus:
 
 def _category(category: str | None) -> str:
     if category not in CATEGORIES:
-        raise UnknownCategory(f"La catégorie « {clean(str(category or ''), 40)} » n'existe pas.")
+        raise UnknownCategory("unknown_category_named", category=clean(str(category or ''), 40))
     return category
 
 
@@ -127,12 +127,10 @@ def check_description(description: str | None) -> str:
     """The description to keep, or InvalidDescription (blank, or over 4,000 characters)."""
     raw = str(description or "")
     if is_blank(raw) or not re.search(r"\w", clean(raw, limit=len(raw) + 1)):
-        raise InvalidDescription("La description est vide : décrivez le problème en quelques mots.")
+        raise InvalidDescription("description_empty")
     text = clean(raw, limit=len(raw) + 1)
     if len(text) > MAX_DESCRIPTION_CHARS:
-        raise InvalidDescription(
-            f"Votre description fait {len(text)} caractères : 4 000 au maximum. Pouvez-vous la raccourcir ?"
-        )
+        raise InvalidDescription("description_too_long", length=len(text))
     return text
 
 
@@ -140,9 +138,9 @@ def _coordinate(value, low: float, high: float) -> float:
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise InvalidLocation("Cette position GPS n'est pas valide.", field="lat") from None
+        raise InvalidLocation("position_invalid", field="lat") from None
     if math.isnan(number) or math.isinf(number) or not low <= number <= high:
-        raise InvalidLocation("Cette position GPS n'est pas valide.", field="lat")
+        raise InvalidLocation("position_invalid", field="lat")
     return number
 
 
@@ -184,23 +182,17 @@ def resolve_location(
     address = clean(address, limit=MAX_ADDRESS_CHARS) if address is not None else None
     if latitude is not None or longitude is not None:
         if latitude is None or longitude is None:
-            raise InvalidLocation("Il faut la latitude et la longitude de l'endroit.", field="lat")
+            raise InvalidLocation("position_incomplete", field="lat")
         lat = _coordinate(latitude, -90, 90)
         lon = _coordinate(longitude, -180, 180)
         if not streets.in_commune(lat, lon):
-            raise OutsideCommune(
-                "Cette position est en dehors de la commune : je ne peux enregistrer que des signalements sur son territoire.",
-                field="lat",
-            )
+            raise OutsideCommune("position_outside", field="lat")
         return Location(address or None, lat, lon)
     if not address:
-        raise InvalidLocation("Indiquez l'adresse du problème, par exemple « 12 rue Pasteur », ou partagez votre position.")
+        raise InvalidLocation("address_missing")
     street = streets.match(session, address)
     if street is None:
-        raise OutsideCommune(
-            f"Je ne trouve pas « {clean(address, 80)} » parmi les rues de la commune. "
-            "Indiquez le nom de la rue, par exemple « 12 rue Pasteur », ou partagez votre position."
-        )
+        raise OutsideCommune("street_unknown", address=clean(address, 80))
     number = re.search(r"(?<![\d,.])(\d{1,4}(?:\s?(?:bis|ter))?)\b(?![,.]\d)", address, re.IGNORECASE)
     label = f"{number.group(1).strip()} {street.name}" if number else street.name
     return Location(label, street.latitude, street.longitude, street.sector)
@@ -212,9 +204,7 @@ def check_email(email: str | None) -> str | None:
     try:
         return validate_email(clean(email, 254), check_deliverability=False).normalized
     except EmailNotValidError:
-        raise InvalidContact(
-            f"« {clean(email, 80)} » n'est pas une adresse e-mail valide. Exemple : camille.martin@example.org."
-        ) from None
+        raise InvalidContact("email_invalid", email=clean(email, 80)) from None
 
 
 def check_phone(phone: str | None) -> str | None:
@@ -225,7 +215,7 @@ def check_phone(phone: str | None) -> str | None:
     except phonenumbers.NumberParseException:
         number = None
     if number is None or not phonenumbers.is_valid_number(number):
-        raise InvalidContact("Ce numéro de téléphone n'est pas valide. Exemple : 06 12 34 56 78.", field="phone")
+        raise InvalidContact("phone_invalid", field="phone")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -295,7 +285,7 @@ def find(session: Session, reference: str | None) -> Report | None:
 def get(session: Session, reference: str | None) -> Report:
     report = find(session, reference)
     if report is None:
-        raise ReportNotFound(f"Je ne trouve aucun signalement avec la référence « {clean(reference or '', 20)} ».")
+        raise ReportNotFound("reference_unknown", reference=clean(reference or '', 20))
     return report
 
 
@@ -347,29 +337,27 @@ def set_status(
     """
     report = get(session, reference)
     if status not in STATUSES:
-        raise InvalidTransition(f"Le statut « {clean(str(status), 30)} » n'existe pas.")
+        raise InvalidTransition("status_unknown", status=clean(str(status), 30))
     text = clean(note, MAX_NOTE_CHARS)
     agent = clean(by, 120)
     if not agent:
-        raise InvalidTransition("Indiquez qui fait ce changement.", field="by")
+        raise InvalidTransition("agent_missing", field="by")
     original = None
     if status == DUPLICATE:
         if duplicate_of:
             original = get(session, duplicate_of)
             if original.id == report.id:
-                raise InvalidTransition("Un signalement ne peut pas être le doublon de lui-même.")
+                raise InvalidTransition("duplicate_of_itself")
             text = text or f"Ce problème est déjà suivi sous la référence {original.reference}."
         elif not text:
-            raise InvalidTransition("Indiquez la référence du signalement d'origine.", field="duplicate_of")
+            raise InvalidTransition("original_missing", field="duplicate_of")
     if status == REJECTED and not text:
-        raise InvalidTransition("Indiquez la raison du refus : le citoyen la verra.", field="note")
+        raise InvalidTransition("reason_missing", field="note")
     if status == report.status:
         if not text:
-            raise InvalidTransition(f"Le signalement est déjà « {STATUS_LABELS[status]} ».")
+            raise InvalidTransition("status_unchanged", status=status)
     elif status not in TRANSITIONS[report.status]:
-        raise InvalidTransition(
-            f"Un signalement « {STATUS_LABELS[report.status]} » ne peut pas passer à « {STATUS_LABELS[status]} »."
-        )
+        raise InvalidTransition("transition_forbidden", current=report.status, status=status)
     now = utcnow()
     report.history.append(StatusChange(at=now, from_status=report.status, to_status=status, note=text, by=agent))
     report.status = status
@@ -422,7 +410,7 @@ def join(
     """Add a citizen to an open report of the same problem instead of filing a duplicate."""
     report = get(session, reference_of_existing)
     if not report.is_open:
-        raise InvalidTransition("Ce signalement est déjà clos : vous pouvez en faire un nouveau.")
+        raise InvalidTransition("report_closed")
     address = check_email(email)
     sender = clean(sender_id, 255) or None if sender_id else None
     already = sender is not None and any(s.sender_id == sender for s in report.supporters)

@@ -5,10 +5,12 @@ this module words only what is computed from data. Refusals: ``townhall.wording.
 """
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from townhall import config, french
+from townhall.booking import ics
 from townhall.booking.availability import Offer
+from townhall.booking.contacts import ANTS_URL
 from townhall.wording import Reply
 
 OTHER_DAY_BUTTON = {"title": "Un autre jour", "payload": '/inform{"date":"un autre jour"}'}
@@ -83,3 +85,52 @@ def appointment(found) -> dict:
     """The slots of the responses about one appointment (reference, label, moment, place)."""
     return {"reference": found.reference, "label": found.motif.label, "moment": french.moment(found.start),
             "place": place(found.place)}
+
+
+# --- what an action says about one appointment: ``dispatcher.utter_message`` arguments, in order ---
+
+
+def slot_unavailable(chosen: time) -> dict:
+    return {"response": "utter_booking_slot_unavailable", "time": french.clock(chosen)}
+
+
+def _moment(found) -> dict:
+    return {"reference": found.reference, "moment": french.moment(found.start)}
+
+
+def _documents(found) -> list[dict]:
+    return [{"text": documents(found.motif.documents)}] if found.motif.documents else []
+
+
+def _calendar(found) -> dict:
+    return {"response": "utter_booking_calendar", "url": ics.calendar_url(found)}
+
+
+def _ants_reminder(needed: bool) -> list[dict]:
+    return [{"response": "utter_booking_ants_reminder", "ants_url": ANTS_URL}] if needed else []
+
+
+def booked(found, ants_reminder: bool) -> list[dict]:
+    """The confirmation of a new appointment (``ants_reminder``: the citizen has no pre-application yet)."""
+    return [{"response": "utter_booking_done", **_moment(found), "place": place(found.place)},
+            *_documents(found), _calendar(found), *_ants_reminder(ants_reminder)]
+
+
+def cancelled(found) -> list[dict]:
+    return [{"response": "utter_booking_cancelled", **_moment(found)}]
+
+
+def moved(found) -> list[dict]:
+    return [{"response": "utter_booking_moved", **_moment(found)}, _calendar(found)]
+
+
+def lookup(found, now: datetime) -> list[dict]:
+    """What the citizen is told about their own appointment (read inside the unit of work: the motif is lazy)."""
+    said = appointment(found)
+    if not found.is_active:
+        return [{"response": "utter_appointment_lookup_cancelled", **said}]
+    if found.start <= now:
+        return [{"response": "utter_appointment_lookup_past", **said}]
+    needs_ants = bool(found.motif.needs_ants) and not found.ants_numbers
+    return [{"response": "utter_appointment_lookup", **said}, *_documents(found), *_ants_reminder(needs_ants),
+            _calendar(found)]
