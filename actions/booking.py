@@ -58,11 +58,21 @@ def _intent(tracker: Tracker) -> str:
     return ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
 
 
+_A_WEEK_LATER = re.compile(r"\s+en\s+(huit|quinze)\b")
+
+
+def _with_week_offset(words: str, text: str) -> str:
+    """"jeudi" read by the NLU in "jeudi en huit": the day a week (or two) later, not this week's."""
+    at = text.lower().find(words.lower())
+    later = _A_WEEK_LATER.match(text.lower(), at + len(words)) if at >= 0 else None
+    return f"{words} en {later.group(1)}" if later and not _A_WEEK_LATER.search(words.lower()) else words
+
+
 def said_day(tracker: Tracker) -> str | None:
     """The day words of the latest message ("jeudi", "le 24"), whether the day is valid or not."""
     words = first_entity(tracker, "date")
     if words and names_a_day(words):
-        return words
+        return _with_week_offset(words, latest_text(tracker))
     text = clean(latest_text(tracker), limit=200)
     if not names_a_day(text):
         return None  # "plutôt en fin de matinée" is a time of the day, not a day
@@ -218,6 +228,8 @@ class _AppointmentFormMixin:
         if _local_day(value):
             return self.accept(tracker, appointment_date=value)
         procedure = await self._procedure_of(tracker)
+        if isinstance(value, str) and is_new_message(tracker):
+            value = _with_week_offset(value, latest_text(tracker))
         parsed = dates.parse(value, now=datetime.now(config.TIMEZONE))
         if parsed.problem == dates.DateProblem.PAST:
             return self.reject("appointment_date", dispatcher, tracker, response="utter_booking_date_past")
