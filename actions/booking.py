@@ -184,12 +184,6 @@ def parse_party_size(text: str) -> int | None:
     return None
 
 
-def _utter(dispatcher: CollectingDispatcher, messages: list[dict]) -> None:
-    """Send worded messages given as ``utter_message`` arguments (``townhall.wording.booking``)."""
-    for message in messages:
-        dispatcher.utter_message(**message)
-
-
 def _say_offer(dispatcher: CollectingDispatcher, offer: availability.Offer) -> None:
     """Times of a day as buttons, or why there are none and the next days."""
     say(dispatcher, words.offer(offer))
@@ -565,7 +559,7 @@ class ActionBookingConfirmation(Action):
         if booked is None:
             dispatcher.utter_message(response="utter_booking_failed")
             return [SlotSet(s, None) for s in BOOKING_SLOTS]
-        _utter(dispatcher, words.booked(booked, ants_reminder=tracker.get_slot("ants_predemande") == NO_ANTS))
+        say(dispatcher, words.booked(booked, ants_reminder=tracker.get_slot("ants_predemande") == NO_ANTS))
         return [SlotSet(s, None) for s in BOOKING_SLOTS]
 
 
@@ -652,7 +646,7 @@ class ActionCancelAppointment(Action):
         except (appointments.AppointmentNotFound, appointments.NotChangeable) as error:
             dispatcher.utter_message(**errors.answer(error))
         else:
-            _utter(dispatcher, words.cancelled(cancelled))
+            say(dispatcher, words.cancelled(cancelled))
         return [SlotSet("reference", None), SlotSet("citizen_email", None), SlotSet(FAILURES_SLOT, None)]
 
 
@@ -673,7 +667,7 @@ class ActionRescheduleAppointment(Action):
         except (appointments.AppointmentNotFound, appointments.NotChangeable, TypeError, ValueError) as error:
             dispatcher.utter_message(**errors.answer(error, default="utter_booking_not_changeable"))
             return reset
-        _utter(dispatcher, words.moved(moved))
+        say(dispatcher, words.moved(moved))
         return reset
 
 
@@ -710,5 +704,5 @@ class ActionAppointmentLookup(Action):
         except appointments.AppointmentNotFound as error:
             dispatcher.utter_message(**errors.answer(error))
             return reset
-        _utter(dispatcher, messages)
+        say(dispatcher, messages)
         return reset

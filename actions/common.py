@@ -61,9 +61,12 @@ def first_entity(tracker: Tracker, entity: str) -> str | None:
 
 
 def say(dispatcher, messages) -> None:
-    """Send worded messages: a ``str`` as text, a ``townhall.wording.Reply`` with its buttons."""
+    """Send worded messages: a ``str`` as text, a ``townhall.wording.Reply`` with its buttons, a
+    ``dict`` as ``utter_message`` arguments (a domain response with its variables)."""
     for message in messages or []:
         if isinstance(message, str):
             dispatcher.utter_message(text=message)
+        elif isinstance(message, dict):
+            dispatcher.utter_message(**message)
         else:
             dispatcher.utter_message(text=message.text, buttons=message.buttons)
